@@ -1,0 +1,75 @@
+"""Settings read from the environment, with defaults that make `make run` work on a fresh clone.
+
+| variable      | default                  | meaning                                                     |
+|---------------|--------------------------|-------------------------------------------------------------|
+| VIGIE_HOME    | ./state                  | state folder: DuckDB file, inbox, processed files, extensions |
+| VIGIE_PACK    | benin                    | country pack under data/packs/                               |
+| VIGIE_USERS   | config/users.toml, else config/users.demo.toml | accounts file (hashed passwords)       |
+| VIGIE_DEMO    | 0                        | 1: label data as simulated and run the simulated operators  |
+| VIGIE_CLOCK   | real                     | `data`: "now" is the latest incident time (replays, demo)    |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKS_DIR = ROOT / "data" / "packs"
+QUERIES_DIR = ROOT / "queries"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    pack: str
+    users_file: Path
+    demo: bool
+    clock: str
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "vigie.duckdb"
+
+    @property
+    def inbox(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def processed(self) -> Path:
+        return self.home / "processed"
+
+    @property
+    def failed(self) -> Path:
+        return self.home / "failed"
+
+    @property
+    def extension_dir(self) -> Path:
+        return self.home / "extensions"
+
+    def ensure_dirs(self) -> None:
+        for folder in (self.home, self.inbox, self.processed, self.failed, self.extension_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "oui"}
+
+
+def load_settings() -> Settings:
+    home = Path(os.environ.get("VIGIE_HOME") or ROOT / "state").resolve()
+    users = os.environ.get("VIGIE_USERS")
+    if users:
+        users_file = Path(users)
+    elif (ROOT / "config" / "users.toml").exists():
+        users_file = ROOT / "config" / "users.toml"
+    else:
+        users_file = ROOT / "config" / "users.demo.toml"
+    return Settings(
+        home=home,
+        pack=os.environ.get("VIGIE_PACK", "benin"),
+        users_file=users_file,
+        demo=_flag("VIGIE_DEMO"),
+        clock=os.environ.get("VIGIE_CLOCK", "real"),
+    )

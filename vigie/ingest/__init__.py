@@ -1,0 +1,1 @@
+"""Feeds in: the inbox, feed adapters, validation, locating, deduplication and grouping."""

@@ -1,0 +1,120 @@
+"""The inbox: the way in for every other process, and the thread that empties it.
+
+Writers put a file under a temporary dot-name and rename it into place (atomic on one file
+system), so the watcher never sees half a file. The watcher processes files in name order; names
+start with a UTC timestamp, so that is arrival order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import secrets
+import threading
+import traceback
+from pathlib import Path
+
+from vigie.config import Settings
+from vigie.geo import Locator
+from vigie.ingest.pipeline import IngestResult, process_file
+from vigie.store import Store
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.3
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(name: str, limit: int = 80) -> str:
+    return _SAFE.sub("_", name)[-limit:].lstrip(".") or "fichier"
+
+
+def drop_bytes(inbox: Path, data: bytes, original_name: str, source: str | None = None) -> Path:
+    """Write `data` into the inbox atomically; returns the final path."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    tag = safe_name(source, 40) if source else ""
+    final = inbox / f"{stamp}-{secrets.token_hex(3)}__{tag}__{safe_name(Path(original_name).name)}"
+    tmp = inbox / f".tmp-{final.name}"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, final)
+    return final
+
+
+def drop_file(inbox: Path, path: Path, source: str | None = None) -> Path:
+    return drop_bytes(inbox, Path(path).read_bytes(), Path(path).name, source)
+
+
+def pending(inbox: Path) -> list[Path]:
+    if not inbox.exists():
+        return []
+    return sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def process_inbox(store: Store, settings: Settings, locator: Locator | None = None,
+                  after_each=None) -> list[IngestResult]:
+    """Process every file waiting in the inbox; a file that fails is moved to failed/ with the error logged."""
+    locator = locator or Locator(store.pack)
+    results = []
+    for path in pending(settings.inbox):
+        try:
+            result = process_file(store, path, locator)
+        except Exception as exc:  # noqa: BLE001 - one bad file must never stop the inbox
+            log.error("échec du traitement de %s : %s\n%s", path.name, exc, traceback.format_exc())
+            result = _record_failure(store, settings, path, exc)
+        results.append(result)
+        if after_each:
+            after_each(store, result)
+    return results
+
+
+def _record_failure(store: Store, settings: Settings, path: Path, exc: Exception) -> IngestResult:
+    """Keep the file (in failed/) and say why on the Sources page."""
+    settings.failed.mkdir(parents=True, exist_ok=True)
+    target = settings.failed / path.name
+    if path.exists():
+        os.replace(path, target)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with store.write_lock:
+        cur = store.raw_cursor()
+        seq = cur.execute("select nextval('ingest_seq')").fetchone()[0]
+        cur.execute(
+            """insert into ingest_log (seq, file_name, original_name, file_sha256, started_at, finished_at,
+                                       status, error)
+               values ($seq, $name, $name, '', $now, $now, 'error', $error)""",
+            {"seq": seq, "name": path.name, "now": now, "error": f"{type(exc).__name__}: {exc}"[:2000]},
+        )
+    store.bump()
+    return IngestResult(path.name, seq, None, error=str(exc))
+
+
+class InboxWatcher(threading.Thread):
+    """Background thread of the server that ingests whatever lands in the inbox."""
+
+    def __init__(self, store: Store, settings: Settings, after_each=None, poll: float = POLL_SECONDS):
+        super().__init__(name="vigie-inbox", daemon=True)
+        self.store = store
+        self.settings = settings
+        self.after_each = after_each
+        self.poll = poll
+        self.stop_event = threading.Event()
+        self.locator = Locator(store.pack)
+        self.last_error: str | None = None
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                process_inbox(self.store, self.settings, self.locator, self.after_each)
+                self.last_error = None
+            except Exception as exc:  # noqa: BLE001 - keep watching; the error shows on the Sources page
+                self.last_error = str(exc)
+                log.exception("boîte de réception : erreur")
+            self.stop_event.wait(self.poll)
+
+    def stop(self) -> None:
+        self.stop_event.set()

@@ -1,0 +1,115 @@
+"""Vigie's native feed: CSV or JSON Lines, with French or English column names.
+
+French spreadsheet habits are accepted: `;` separator, decimal comma, `JJ/MM/AAAA HH:MM` dates,
+cp1252 / latin-1 text and a BOM. The README documents the columns; ALIASES is the source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from vigie.ingest.records import (
+    FeedError,
+    Parsed,
+    Rejection,
+    decode,
+    frame_from_columns,
+    header_key,
+    map_columns,
+    read_csv_text,
+)
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "source_ref": ("source_ref", "id", "ref", "reference", "identifiant", "id_source", "numero"),
+    "source": ("source", "canal", "channel", "feed"),
+    "occurred_at": ("occurred_at", "date_incident", "date_evenement", "date_heure", "date", "datetime", "when", "quand"),
+    "reported_at": ("reported_at", "date_signalement", "date_rapport", "signale_le", "reported"),
+    "lat": ("lat", "latitude", "y"),
+    "lon": ("lon", "lng", "long", "longitude", "x"),
+    "commune": ("commune", "commune_name", "nom_commune", "municipality", "commune_code", "code_commune"),
+    "place": ("place", "place_text", "lieu", "localite", "locality", "location", "village", "quartier",
+              "arrondissement", "adresse", "address"),
+    "category": ("category", "categorie", "type", "type_incident", "code"),
+    "severity": ("severity", "gravite", "niveau", "level", "severite"),
+    "description": ("description", "texte", "text", "message", "details", "resume", "summary", "body"),
+    "language": ("language", "langue", "lang"),
+    "reporter_name": ("reporter_name", "nom_rapporteur", "rapporteur", "auteur", "nom", "name", "reporter"),
+    "reporter_phone": ("reporter_phone", "telephone", "tel", "phone", "numero_telephone", "mobile"),
+    "reporter_contact": ("reporter_contact", "contact", "email", "courriel", "e_mail"),
+}
+
+
+def parse(data: bytes, name: str) -> Parsed:
+    text = decode(data)
+    if name.lower().endswith((".jsonl", ".ndjson", ".json")) or text.lstrip()[:1] in ("{", "["):
+        return parse_jsonl(text)
+    return parse_csv(text)
+
+
+def parse_csv(text: str) -> Parsed:
+    header, rows, lines, rejections = read_csv_text(text)
+    received = len(rows) + len(rejections)
+    if not header:
+        return Parsed("native-csv", frame_from_columns({}, 0, []), pd.DataFrame(), 0, [])
+    mapping = map_columns(header, ALIASES)
+    if "description" not in mapping and "category" not in mapping:
+        raise FeedError(
+            "aucune colonne description/texte ni catégorie : ce n'est pas un fichier natif Vigie "
+            f"(colonnes lues : {', '.join(header[:12])})"
+        )
+    columns_by_name = dict(zip(header, map(list, zip(*rows)))) if rows else {h: [] for h in header}
+    columns = {field: columns_by_name[col] for field, col in mapping.items()}
+    records = frame_from_columns(columns, len(rows), lines)
+    raw = pd.DataFrame(columns_by_name, dtype=object)
+    return Parsed("native-csv", records, raw, received, rejections)
+
+
+def parse_jsonl(text: str) -> Parsed:
+    stripped = text.strip()
+    items: list[tuple[int, str]] = []
+    rejections: list[Rejection] = []
+    if stripped.startswith("["):
+        try:
+            array = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise FeedError(f"JSON illisible à la ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}") from exc
+        items = [(i + 1, json.dumps(obj, ensure_ascii=False)) for i, obj in enumerate(array)]
+    else:
+        items = [(i + 1, line) for i, line in enumerate(text.splitlines()) if line.strip()]
+    objects: list[dict] = []
+    lines: list[int] = []
+    raws: list[str] = []
+    for line_no, line in items:
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rejections.append(Rejection(line_no, None, f"JSON illisible : {exc.msg} (colonne {exc.colno})", line[:10_000]))
+            continue
+        if not isinstance(obj, dict):
+            rejections.append(Rejection(line_no, None, "un enregistrement JSON doit être un objet {…}", line[:10_000]))
+            continue
+        objects.append(obj)
+        lines.append(line_no)
+        raws.append(line)
+    keys: list[str] = []
+    for obj in objects:
+        for key in obj:
+            if key not in keys:
+                keys.append(key)
+    mapping = map_columns(keys, ALIASES)
+    columns = {field: [_as_text(obj.get(col)) for obj in objects] for field, col in mapping.items()}
+    records = frame_from_columns(columns, len(objects), lines)
+    return Parsed("native-jsonl", records, pd.Series(raws, dtype=object), len(items), rejections)
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+__all__ = ["ALIASES", "parse", "parse_csv", "parse_jsonl", "header_key"]

@@ -1,0 +1,241 @@
+"""One inbox file → parse → validate → locate → dedupe → group → one transaction in DuckDB.
+
+Nothing is lost: every record received ends up accepted, duplicate or quarantined, and the three
+counts of a file add up to what it held. The file is moved out of the inbox only after its rows are
+committed; a file whose content was already committed (a crash between commit and move) is just moved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from vigie.geo import Locator
+from vigie.ingest import formats
+from vigie.ingest.normalize import normalize
+from vigie.ingest.records import FeedError, Parsed, Rejection
+from vigie.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    file_name: str
+    seq: int | None
+    format: str | None
+    received: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+    already_done: bool = False
+    error: str | None = None
+
+    def summary(self) -> str:
+        if self.already_done:
+            return f"{self.file_name} : déjà traité (contenu identique), rien de changé"
+        return (
+            f"{self.file_name} : {self.received} reçus = {self.accepted} acceptés + "
+            f"{self.duplicate} doublons + {self.quarantined} en quarantaine"
+        )
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def split_inbox_name(name: str) -> tuple[str | None, str]:
+    """(source tag, original name) from an inbox file name `<stamp>__<source>__<original>`."""
+    parts = name.split("__", 2)
+    if len(parts) == 3:
+        return (parts[1] or None), parts[2]
+    return None, name
+
+
+def process_file(store: Store, path: Path, locator: Locator | None = None) -> IngestResult:
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    source_tag, original = split_inbox_name(path.name)
+    cur = store.raw_cursor()
+    done = cur.execute(
+        "select count(*) from ingest_log where file_sha256 = $sha and status = 'done'", {"sha": sha}
+    ).fetchone()[0]
+    if done:
+        _move(path, store.settings.processed if store.settings else path.parent / "processed")
+        return IngestResult(path.name, None, None, already_done=True)
+
+    started = utcnow()
+    try:
+        parsed = formats.parse(data, original)
+    except FeedError as exc:
+        parsed = Parsed(
+            "inconnu", pd.DataFrame(), pd.DataFrame(), 1, [Rejection(None, exc.field, exc.reason, None)]
+        )
+    default_source = source_tag or formats.default_source(parsed.format)
+    locator = locator or Locator(store.pack)
+    result = _commit(store, path.name, original, sha, parsed, default_source, started, locator)
+    _move(path, store.settings.processed if store.settings else path.parent / "processed")
+    store.bump()
+    return result
+
+
+def _commit(
+    store: Store,
+    file_name: str,
+    original: str,
+    sha: str,
+    parsed: Parsed,
+    default_source: str,
+    started: dt.datetime,
+    locator: Locator,
+) -> IngestResult:
+    rejections = list(parsed.rejections)
+    accepted = pd.DataFrame()
+    if len(parsed.records):
+        norm = normalize(
+            parsed.records,
+            locator,
+            default_source=default_source,
+            received_at=started,
+            utc_offset_hours=store.pack.utc_offset_hours,
+        )
+        raw_json = _raw_as_json(parsed.raw)
+        lines = parsed.records["line_no"].to_numpy()
+        for pos, field, reason in zip(norm.rejected_rows, norm.rejected_field, norm.rejected_reason):
+            rejections.append(Rejection(int(lines[pos]), field, reason, raw_json[pos]))
+        accepted = norm.reports.copy()
+        accepted["raw"] = [raw_json[i] for i in accepted.index]
+        accepted["pos"] = accepted.index.astype("int64")
+
+    with store.write_lock:
+        cur = store.raw_cursor()
+        cur.execute("begin")
+        try:
+            seq = cur.execute("select nextval('ingest_seq')").fetchone()[0]
+            n_accepted = n_duplicate = 0
+            if len(accepted):
+                n_accepted, n_duplicate = _insert_reports(cur, accepted, seq)
+            quarantine = pd.DataFrame(
+                {
+                    "line_no": pd.array([r.line_no for r in rejections], dtype="Int64"),
+                    "field": [r.field for r in rejections],
+                    "reason": [r.reason for r in rejections],
+                    "record": [r.record for r in rejections],
+                },
+            )
+            if len(quarantine):
+                cur.register("new_quarantine", quarantine)
+                cur.execute(
+                    "insert into quarantine select $seq, $file, line_no, field, reason, record from new_quarantine",
+                    {"seq": seq, "file": original},
+                )
+                cur.unregister("new_quarantine")
+            received = parsed.received
+            if received != n_accepted + n_duplicate + len(rejections):
+                raise AssertionError(
+                    f"comptes incohérents pour {original}: {received} reçus, "
+                    f"{n_accepted}+{n_duplicate}+{len(rejections)}"
+                )
+            cur.execute(
+                """
+                insert into ingest_log values ($seq, $file, $original, $sha, $format, $source, $started, $finished,
+                                               $received, $accepted, $duplicate, $quarantined, 'done', null)
+                """,
+                {
+                    "seq": seq, "file": file_name, "original": original, "sha": sha, "format": parsed.format,
+                    "source": default_source, "started": started, "finished": utcnow(), "received": received,
+                    "accepted": n_accepted, "duplicate": n_duplicate, "quarantined": len(rejections),
+                },
+            )
+            cur.execute("commit")
+        except Exception:
+            cur.execute("rollback")
+            raise
+    return IngestResult(original, seq, parsed.format, parsed.received, n_accepted, n_duplicate, len(rejections))
+
+
+def _raw_as_json(raw: pd.DataFrame | pd.Series) -> list[str | None]:
+    """The original record of each row, as JSON text (computed by DuckDB for speed)."""
+    if isinstance(raw, pd.Series):
+        return raw.tolist()
+    if raw.empty:
+        return [None] * len(raw)
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("raw_df", raw)
+    return [row[0] for row in con.execute("select to_json(r)::varchar from raw_df r").fetchall()]
+
+
+def _insert_reports(cur, accepted: pd.DataFrame, seq: int) -> tuple[int, int]:
+    """Insert the new reports and their incidents; returns (accepted, duplicates)."""
+    cur.register("batch", accepted)
+    cur.execute(
+        """
+        create or replace temp table staged as
+        with hashed as (
+            select *,
+                   md5(concat_ws(chr(31), source, coalesce(description, ''),
+                                 strftime(occurred_at, '%Y-%m-%dT%H:%M'),
+                                 coalesce(commune_code, place_text, ''), coalesce(category, ''),
+                                 coalesce(cast(round(lat, 5) as varchar), ''),
+                                 coalesce(cast(round(lon, 5) as varchar), ''))) as content_hash
+            from batch
+        ),
+        ranked as (
+            select *,
+                   row_number() over (partition by content_hash order by pos) as rank_hash,
+                   row_number() over (partition by coalesce(ref_key, content_hash) order by pos) as rank_ref
+            from hashed
+        )
+        select * exclude (rank_hash, rank_ref),
+               rank_hash > 1 or rank_ref > 1
+               or content_hash in (select content_hash from main.reports)
+               or (ref_key is not null and ref_key in (select ref_key from main.reports where ref_key is not null))
+               as is_duplicate
+        from ranked
+        """
+    )
+    cur.unregister("batch")
+    cur.execute(
+        """
+        create or replace temp table fresh as
+        select nextval('report_seq') as report_id, * exclude (is_duplicate)
+        from staged where not is_duplicate order by pos
+        """
+    )
+    from vigie.ingest.group import assign_incidents
+
+    assign_incidents(cur)
+    cur.execute(
+        """
+        insert into main.reports
+        select report_id, $seq, source, source_ref, received_at, reported_at, occurred_at, occurred_local,
+               lat, lon, place_text, commune_code, departement_code, geo_precision, category, severity,
+               description, language, reporter_name, reporter_phone, reporter_contact, flags,
+               raw::json, ref_key, content_hash, incident_id
+        from fresh
+        """,
+        {"seq": seq},
+    )
+    n_accepted = cur.execute("select count(*) from fresh").fetchone()[0]
+    n_duplicate = len(accepted) - n_accepted
+    cur.execute("drop table fresh")
+    cur.execute("drop table staged")
+    return n_accepted, n_duplicate
+
+
+def _move(path: Path, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    try:
+        os.replace(path, target)
+    except OSError:
+        shutil.move(str(path), str(target))

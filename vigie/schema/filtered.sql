@@ -1,0 +1,13 @@
+create or replace macro {scope}.filtered(
+    date_from, date_to, departements, communes, categories, severities, statuses, sources
+) as table
+    select *
+    from {scope}.incidents
+    where occurred_local >= date_from
+      and occurred_local < date_to
+      and (len(departements) = 0 or list_contains(departements, departement_code))
+      and (len(communes) = 0 or list_contains(communes, commune_code))
+      and (len(categories) = 0 or list_contains(categories, coalesce(category, 'non_categorise')))
+      and (len(severities) = 0 or list_contains(severities, severity))
+      and (len(statuses) = 0 or list_contains(statuses, status))
+      and (len(sources) = 0 or list_contains(sources, source));

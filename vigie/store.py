@@ -1,0 +1,184 @@
+"""The one owner of the DuckDB file: connection, schema migrations, role-scoped cursors, writes.
+
+Only the Streamlit server process opens the database (DuckDB allows a single writer process); other
+processes reach it through the inbox. Inside the server there is one connection, a fresh cursor per
+query or thread, and one lock around writes so the ingest thread and operators' actions queue up
+instead of conflicting. Only this module knows which backend it talks to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import duckdb_extensions
+import pandas as pd
+
+from vigie.config import Settings
+from vigie.geo import Pack, load_pack
+
+SCHEMA_DIR = Path(__file__).parent / "schema"
+MIGRATIONS = sorted(SCHEMA_DIR.glob("[0-9][0-9][0-9]_*.sql"))
+
+ROLES = ("admin", "operator", "observer", "journalist")
+# Each role reads through one schema of views (see schema/views.sql).
+SCOPES = {
+    "admin": "scope_operator",
+    "operator": "scope_operator",
+    "observer": "scope_observer",
+    "journalist": "scope_journalist",
+}
+
+
+class DatabaseLocked(Exception):
+    """Another process (the running server) holds the DuckDB file."""
+
+
+@dataclass(frozen=True)
+class Event:
+    incident_id: int
+    field: str
+    to_value: str | None
+    actor: str
+    reason: str | None = None
+    from_value: str | None = None
+
+
+def connect(path: Path, extension_dir: Path) -> duckdb.DuckDBPyConnection:
+    """Open the database with the spatial extension loaded from the pinned PyPI package (offline)."""
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise DatabaseLocked(str(exc)) from exc
+        raise
+    # Set before loading anything, or DuckDB writes extensions to the home directory.
+    con.execute("set extension_directory = $dir", {"dir": str(extension_dir)})
+    duckdb_extensions.import_extension("spatial", con=con)  # installs from the wheel, no download
+    con.execute("load spatial")
+    return con
+
+
+class Store:
+    def __init__(self, con: duckdb.DuckDBPyConnection, pack: Pack, settings: Settings | None = None):
+        self.con = con
+        self.pack = pack
+        self.settings = settings
+        self.write_lock = threading.RLock()
+        self._version = 0
+        self._version_lock = threading.Lock()
+
+    # -- opening -------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, settings: Settings) -> "Store":
+        settings.ensure_dirs()
+        con = connect(settings.db_path, settings.extension_dir)
+        store = cls(con, load_pack(settings.pack), settings)
+        store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        with self.write_lock:
+            con = self.con
+            con.execute("create table if not exists schema_version (version integer, applied_at timestamp)")
+            applied = {row[0] for row in con.execute("select version from schema_version").fetchall()}
+            for path in MIGRATIONS:
+                version = int(path.name[:3])
+                if version in applied:
+                    continue
+                con.execute("begin")
+                con.execute(path.read_text(encoding="utf-8"))
+                con.execute("insert into schema_version values ($v, now())", {"v": version})
+                con.execute("commit")
+            con.execute((SCHEMA_DIR / "views.sql").read_text(encoding="utf-8"))
+            template = (SCHEMA_DIR / "filtered.sql").read_text(encoding="utf-8")
+            for scope in sorted(set(SCOPES.values())):
+                # The scope names come from the fixed SCOPES table above, never from input.
+                con.execute(template.replace("{scope}", scope))
+            self._load_geography()
+
+    def _load_geography(self) -> None:
+        """Load the country pack's communes, once per pack (a change of pack reloads them)."""
+        row = self.con.execute("select value from meta where key = 'pack'").fetchone()
+        if row and row[0] == self.pack.id:
+            return
+        communes = self.pack.communes.copy()
+        communes["wkt"] = [g.wkt for g in self.pack.geometries]
+        cur = self.con.cursor()
+        cur.execute("begin")
+        cur.execute("delete from communes")
+        cur.execute("delete from departements")
+        cur.register("pack_communes", communes)
+        cur.execute(
+            """
+            insert into communes
+            select commune_code, commune, departement_code, departement, population, area_km2, lat, lon,
+                   st_geomfromtext(wkt)
+            from pack_communes
+            """
+        )
+        cur.execute(
+            "insert into departements select distinct departement_code, departement from pack_communes"
+        )
+        cur.execute("insert or replace into meta values ('pack', $p)", {"p": self.pack.id})
+        cur.execute("commit")
+        cur.unregister("pack_communes")
+
+    # -- reading -------------------------------------------------------------------------------
+    def cursor(self, role: str) -> duckdb.DuckDBPyConnection:
+        """A cursor that sees only what `role` may see (its search_path is the role's schema)."""
+        if role not in SCOPES:
+            raise PermissionError(f"Rôle inconnu : {role!r}")
+        cur = self.con.cursor()
+        cur.execute("set search_path = $scope", {"scope": SCOPES[role]})
+        return cur
+
+    def raw_cursor(self) -> duckdb.DuckDBPyConnection:
+        """An unscoped cursor, for ingestion and administration code only (never for pages)."""
+        return self.con.cursor()
+
+    @property
+    def version(self) -> int:
+        """Bumped after every committed write; cached query results are keyed on it."""
+        return self._version
+
+    def bump(self) -> int:
+        with self._version_lock:
+            self._version += 1
+            return self._version
+
+    # -- writing -------------------------------------------------------------------------------
+    def record_events(self, events: list[Event]) -> int:
+        """Append changes to the audit trail; returns how many were written."""
+        if not events:
+            return 0
+        frame = pd.DataFrame(
+            {
+                "incident_id": [e.incident_id for e in events],
+                "actor": [e.actor for e in events],
+                "field": [e.field for e in events],
+                "from_value": [e.from_value for e in events],
+                "to_value": [e.to_value for e in events],
+                "reason": [e.reason for e in events],
+            }
+        )
+        with self.write_lock:
+            cur = self.raw_cursor()
+            cur.register("new_events", frame)
+            cur.execute(
+                """
+                insert into status_events
+                select nextval('event_seq'), incident_id, $at, actor, field, from_value, to_value, reason
+                from new_events
+                """,
+                {"at": dt.datetime.now(dt.UTC).replace(tzinfo=None)},
+            )
+            cur.unregister("new_events")
+        self.bump()
+        return len(events)
+
+    def close(self) -> None:
+        self.con.close()
