@@ -1,0 +1,49 @@
+"""Vigie entry point: page config, language, login, shared filters, navigation. Routing only."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from vigie.config import load_settings
+from vigie.ui import data
+from vigie.ui.auth_ui import current_user, login_form, logout
+from vigie.ui.context import PageContext, set_context
+from vigie.ui.filters import sidebar_filters
+from vigie.ui.i18n import LANGS, t
+
+st.set_page_config(page_title="Vigie", page_icon=":material/radar:", layout="wide")
+
+with st.sidebar:
+    st.selectbox("Langue / Language", list(LANGS), format_func=LANGS.get, key="lang")
+
+user = current_user()
+if user is None:
+    login_form()
+    st.stop()
+
+settings = load_settings()
+try:
+    store = data.get_store()
+except Exception as exc:  # noqa: BLE001 - say why instead of a traceback
+    st.error(f"La base de données ne peut pas être ouverte : {exc}")
+    st.stop()
+
+sources = data.query(user.role, "filter_sources")["source"].tolist()
+filters = sidebar_filters(store.pack, sources)
+set_context(PageContext(user=user, pack=store.pack, filters=filters))
+
+with st.sidebar:
+    st.divider()
+    st.caption(f"{user.name} — {t('role_' + user.role)}")
+    st.button(t("logout"), on_click=logout, key="logout")
+
+if settings.demo:
+    st.warning(t("simulated"), icon=":material/science:")
+
+pages = [
+    st.Page("pages/overview.py", title=t("page_overview"), icon=":material/dashboard:", url_path="vue-ensemble",
+            default=True),
+    st.Page("pages/map.py", title=t("page_map"), icon=":material/map:", url_path="carte"),
+    st.Page("pages/timeline.py", title=t("page_timeline"), icon=":material/timeline:", url_path="chronologie"),
+]
+st.navigation(pages).run()

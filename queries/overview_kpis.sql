@@ -1,0 +1,21 @@
+-- Headline figures of the overview, under the current filters; $now is the situation room's clock.
+-- roles: admin, operator, observer, journalist
+with filtered as (
+    select *
+    from filtered($date_from, $date_to, $departements::varchar[], $communes::varchar[], $categories::varchar[],
+                  $severities::integer[], $statuses::varchar[], $sources::varchar[])
+),
+final as (
+    select
+        count(*)                                                                   as n_incidents,
+        count(*) filter (where occurred_local >= $now - interval 24 hour
+                           and occurred_local <= $now)                            as n_last_24h,
+        count(*) filter (where severity = 4
+                           and status in ('nouveau', 'en_verification', 'verifie', 'transmis')) as n_critical_open,
+        count(distinct commune_code)                                               as n_communes,
+        count(*) filter (where status in ('nouveau', 'en_verification'))           as n_to_verify,
+        median(epoch(verified_at - occurred_at) / 60.0)
+            filter (where verified_at >= occurred_at)                              as median_verify_minutes
+    from filtered
+)
+select * from final

@@ -1,0 +1,128 @@
+"""Command line: `python -m vigie ingest FILE…`, `python -m vigie serve [--demo]`, `python -m vigie hash-password`.
+
+`ingest` drops files into the inbox. If the server is running it owns the database and will ingest
+them within a second; if not, this command processes the inbox itself. It always says which.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from vigie.config import ROOT, load_settings
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from vigie.ingest.inbox import drop_file, process_inbox
+    from vigie.store import DatabaseLocked, Store
+
+    settings = load_settings()
+    settings.ensure_dirs()
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if missing:
+        print(f"Fichier introuvable : {', '.join(missing)}", file=sys.stderr)
+        return 2
+    for f in args.files:
+        drop_file(settings.inbox, Path(f), args.source)
+    try:
+        store = Store.open(settings)
+    except DatabaseLocked:
+        print(f"Serveur en cours d'exécution : {len(args.files)} fichier(s) déposé(s) dans la boîte de réception ; "
+              "le serveur les intègre dans la seconde.")
+        return 0
+    try:
+        results = process_inbox(store, settings, after_each=_demo_hook(settings))
+    finally:
+        store.close()
+    print(f"Aucun serveur en cours : boîte de réception traitée ici ({len(results)} fichier(s)).")
+    for r in results:
+        print("  " + (r.summary() if not r.error else f"{r.file_name} : ÉCHEC — {r.error}"))
+    return 1 if any(r.error for r in results) else 0
+
+
+def _demo_hook(settings):
+    if not settings.demo:
+        return None
+    from vigie.demo import simulate_operators
+
+    return lambda store, _result: simulate_operators(store)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Load the demo scenario (optional), start the replay and Streamlit, stop both on Ctrl-C."""
+    env = dict(os.environ)
+    children: list[subprocess.Popen] = []
+    if args.demo:
+        env.update({"VIGIE_DEMO": "1", "VIGIE_CLOCK": "data"})
+        os.environ.update({"VIGIE_DEMO": "1", "VIGIE_CLOCK": "data"})
+        from vigie import demo
+
+        print("Chargement du scénario simulé (Bénin 2023)…", flush=True)
+        demo.preload(load_settings())
+        children.append(subprocess.Popen([sys.executable, "-m", "vigie", "replay", "--speed", str(args.speed)], env=env))
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(args.port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    streamlit = subprocess.Popen(cmd, env=env)
+    children.append(streamlit)
+    print(f"Vigie : http://localhost:{args.port}", flush=True)
+
+    def stop(*_):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while streamlit.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+    return streamlit.returncode or 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from vigie import demo
+
+    demo.replay(load_settings(), speed=args.speed)
+    return 0
+
+
+def cmd_hash_password(_args: argparse.Namespace) -> int:
+    from vigie.auth import hash_password
+
+    password = getpass.getpass("Mot de passe : ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    print(hash_password(password))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vigie", description="Vigie — salle de situation électorale")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", help="déposer des fichiers de flux dans la boîte de réception")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--source", help="canal par défaut des enregistrements qui n'en indiquent pas (ex. sms)")
+    p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser("serve", help="lancer le serveur (et le scénario de démonstration avec --demo)")
+    p.add_argument("--demo", action="store_true")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--speed", type=float, default=1800.0, help="accélération du rejeu (secondes simulées par seconde)")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("replay", help="rejouer le scénario simulé dans la boîte de réception")
+    p.add_argument("--speed", type=float, default=1800.0)
+    p.set_defaults(func=cmd_replay)
+    p = sub.add_parser("hash-password", help="calculer le hachage d'un mot de passe pour le fichier des comptes")
+    p.set_defaults(func=cmd_hash_password)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

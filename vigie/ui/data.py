@@ -1,0 +1,57 @@
+"""The server's single store (opened lazily, once) and cached, role-scoped query results.
+
+Results are cached per (role, query, parameters, store version): the version is bumped after every
+write, so new data invalidates exactly the results that may have changed, and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pandas as pd
+import streamlit as st
+
+from vigie import sql
+from vigie.config import load_settings
+from vigie.ingest.inbox import InboxWatcher
+from vigie.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@st.cache_resource(show_spinner=False)
+def get_store() -> Store:
+    settings = load_settings()
+    store = Store.open(settings)
+    after_each = None
+    if settings.demo:
+        from vigie.demo import simulate_operators
+
+        after_each = lambda st_, _result: simulate_operators(st_)  # noqa: E731
+    watcher = InboxWatcher(store, settings, after_each=after_each)
+    watcher.start()
+    store.watcher = watcher  # type: ignore[attr-defined]
+    return store
+
+
+@st.cache_data(ttl=900, max_entries=512, show_spinner=False)
+def _cached(role: str, name: str, version: int, params: dict) -> pd.DataFrame:
+    return sql.run(get_store(), role, name, params)
+
+
+def query(role: str, name: str, params: dict | None = None) -> pd.DataFrame:
+    store = get_store()
+    return _cached(role, name, store.version, params or {})
+
+
+def clock(role: str) -> dt.datetime:
+    """The situation room's "now", in local time: real time, or the latest incident when replaying."""
+    settings = load_settings()
+    store = get_store()
+    if settings.clock == "data":
+        latest = query(role, "data_clock")["latest"].iloc[0]
+        if pd.notna(latest):
+            return latest.to_pydatetime()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return now + dt.timedelta(hours=store.pack.utc_offset_hours)

@@ -1,0 +1,143 @@
+"""Interface strings in French first, English as a choice; French number and date formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import streamlit as st
+
+LANGS = {"fr": "Français", "en": "English"}
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "app_title": ("Vigie — salle de situation électorale", "Vigie — election situation room"),
+    "simulated": ("**Scénario simulé** — données fictives de démonstration (Bénin 2023), aucun incident réel.",
+                  "**Simulated scenario** — fictitious demo data (Benin 2023), no real incident."),
+    "demo_accounts": ("Comptes de démonstration actifs : changez les mots de passe avant tout usage réel.",
+                      "Demo accounts are active: change the passwords before any real use."),
+    "login": ("Connexion", "Log in"),
+    "username": ("Identifiant", "Username"),
+    "password": ("Mot de passe", "Password"),
+    "login_button": ("Se connecter", "Log in"),
+    "logout": ("Se déconnecter", "Log out"),
+    "login_required": ("Connectez-vous pour accéder au tableau de bord.", "Log in to open the dashboard."),
+    "role_admin": ("Administration", "Administrator"),
+    "role_operator": ("Opérateur", "Operator"),
+    "role_observer": ("Observateur", "Observer"),
+    "role_journalist": ("Journaliste (lecture seule, incidents publiés)", "Journalist (read-only, published incidents)"),
+    "page_overview": ("Vue d'ensemble", "Overview"),
+    "page_map": ("Carte", "Map"),
+    "page_timeline": ("Chronologie", "Timeline"),
+    "filters": ("Filtres", "Filters"),
+    "period": ("Période", "Period"),
+    "phase": ("Phase électorale", "Election phase"),
+    "all_phases": ("Toute la période", "Whole period"),
+    "custom_period": ("Période personnalisée", "Custom period"),
+    "departement": ("Département", "Département"),
+    "commune": ("Commune", "Commune"),
+    "category": ("Catégorie", "Category"),
+    "severity": ("Gravité", "Severity"),
+    "status": ("Statut", "Status"),
+    "source": ("Source", "Source"),
+    "reset_filters": ("Réinitialiser les filtres", "Reset filters"),
+    "kpi_last_24h": ("Incidents (24 h)", "Incidents (24 h)"),
+    "kpi_critical_open": ("Critiques en cours", "Critical, open"),
+    "kpi_communes": ("Communes touchées", "Communes affected"),
+    "kpi_to_verify": ("À vérifier", "To verify"),
+    "kpi_median_verify": ("Délai médian de vérification", "Median time to verify"),
+    "kpi_total": ("Incidents (période)", "Incidents (period)"),
+    "latest_incidents": ("Derniers incidents", "Latest incidents"),
+    "no_incident": ("Aucun incident pour ces filtres.", "No incident for these filters."),
+    "map_measure": ("Mesure", "Measure"),
+    "measure_count": ("Nombre d'incidents", "Number of incidents"),
+    "measure_rate": ("Taux pour 100 000 habitants", "Rate per 100,000 inhabitants"),
+    "measure_weighted": ("Nombre pondéré par la gravité", "Severity-weighted count"),
+    "show_points": ("Afficher les incidents localisés", "Show located incidents"),
+    "commune_profile": ("Profil de la commune", "Commune profile"),
+    "select_commune_hint": ("Cliquez sur une commune de la carte pour ouvrir son profil.",
+                            "Click a commune on the map to open its profile."),
+    "bucket": ("Pas de temps", "Time step"),
+    "per_day": ("Par jour", "Per day"),
+    "per_hour": ("Par heure", "Per hour"),
+    "election_day": ("Jour du scrutin", "Election day"),
+    "as_of": ("Situation au", "Situation as of"),
+    "updated": ("Mis à jour", "Updated"),
+    "col_when": ("Date", "Date"),
+    "col_title": ("Description", "Description"),
+    "col_reports": ("Signalements", "Reports"),
+    "col_sources": ("Sources distinctes", "Distinct sources"),
+    "col_published": ("Publié", "Published"),
+    "incidents_word": ("incidents", "incidents"),
+    "population": ("Population", "Population"),
+    "latest": ("Dernier incident", "Latest incident"),
+    "data_error": ("Les données ne peuvent pas être affichées pour le moment.", "The data cannot be shown right now."),
+    "journalist_scope": ("Vous voyez les incidents vérifiés et publiés, localisés à la commune.",
+                         "You see verified, published incidents, located at commune level."),
+    "language": ("Langue", "Language"),
+    "rate_unavailable": ("Pas de population dans ce pack pays : taux indisponible.",
+                         "No population in this country pack: rate unavailable."),
+    "phases_legend": ("Bandes : phases électorales", "Bands: election phases"),
+}
+
+PHASES: dict[str, tuple[str, str]] = {
+    "precampagne": ("Pré-campagne", "Pre-campaign"),
+    "campagne": ("Campagne", "Campaign"),
+    "silence": ("Silence électoral", "Campaign silence"),
+    "scrutin": ("Scrutin", "Election day"),
+    "resultats": ("Résultats", "Results"),
+}
+
+MONTHS_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "fr")
+
+
+def t(key: str) -> str:
+    fr, en = STRINGS[key]
+    return fr if lang() == "fr" else en
+
+
+def phase_label(code: str) -> str:
+    fr, en = PHASES.get(code, (code, code))
+    return fr if lang() == "fr" else en
+
+
+def fmt_int(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    text = f"{int(round(value)):,}"
+    return text.replace(",", "\u202f") if lang() == "fr" else text
+
+
+def fmt_float(value, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    text = f"{value:,.{digits}f}"
+    if lang() == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def fmt_datetime(value) -> str:
+    if value is None or value != value:
+        return "—"
+    if lang() == "fr":
+        return f"{value.day} {MONTHS_FR[value.month - 1]} {value.year} {value:%H:%M}"
+    return f"{value:%d %b %Y %H:%M}"
+
+
+def fmt_date(value: dt.date) -> str:
+    if lang() == "fr":
+        return f"{value.day} {MONTHS_FR[value.month - 1]} {value.year}"
+    return f"{value:%d %b %Y}"
+
+
+def fmt_duration_minutes(minutes) -> str:
+    if minutes is None or minutes != minutes:
+        return "—"
+    if minutes < 60:
+        return f"{int(round(minutes))} min"
+    hours = minutes / 60
+    return f"{fmt_float(hours, 1)} h"

@@ -1,0 +1,207 @@
+"""Commune choropleth (pydeck GeoJsonLayer) drawn without internet.
+
+No basemap by default: the deck points at a blank style served by Streamlit's static serving
+(`map_style=None` would fall back to an online Carto style). Every text that reaches the tooltip is
+HTML-escaped here, because pydeck tooltips render HTML. The payload is one feature per commune with
+simplified geometry, so its size does not depend on the number of incidents.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import math
+import os
+
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import shapely
+
+from vigie.geo import Pack, load_pack
+from vigie.taxonomy import CATEGORY_COLORS, category_label, severity_label
+
+BLANK_STYLE = "app/static/blank-style.json"
+# YlOrRd, light to dark; communes with no incident are drawn in light grey.
+PALETTE = [(255, 255, 178), (254, 217, 118), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
+EMPTY = (236, 236, 236)
+COORD_DIGITS = 4  # about 10 m: far finer than the 500 m generalisation of the boundaries
+
+
+@functools.lru_cache(maxsize=8)
+def commune_features(pack_id: str) -> tuple[str, ...]:
+    """Simplified commune geometries as GeoJSON text, one per commune, aligned with pack.communes."""
+    pack = load_pack(pack_id)
+    xmin, ymin, xmax, ymax = pack.bounds()
+    tolerance = max(xmax - xmin, ymax - ymin) / 2500  # keeps shared edges shared (coverage simplify)
+    simplified = shapely.coverage_simplify(pack.geometries, tolerance)
+    rounded = shapely.set_precision(simplified, 10**-COORD_DIGITS)
+    return tuple(shapely.to_geojson(rounded))
+
+
+def basemap_style() -> str | None:
+    """The blank local style, or an online basemap when VIGIE_BASEMAP_URL is set (an option)."""
+    return os.environ.get("VIGIE_BASEMAP_URL") or BLANK_STYLE
+
+
+def classify(values: pd.Series) -> tuple[np.ndarray, list[float]]:
+    """Class index per value (-1 for zero/missing) and the class breaks (quantiles of positive values)."""
+    v = values.fillna(0).to_numpy(dtype=float)
+    positive = v[v > 0]
+    if positive.size == 0:
+        return np.full(v.shape, -1), []
+    breaks = sorted(set(np.quantile(positive, np.linspace(0, 1, len(PALETTE) + 1)[1:-1]).tolist()))
+    classes = np.searchsorted(breaks, v, side="left")
+    classes = np.minimum(classes, len(PALETTE) - 1)
+    return np.where(v > 0, classes, -1), breaks
+
+
+def _esc(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def choropleth_geojson(pack: Pack, by_commune: pd.DataFrame, measure: str, value_labels: dict[str, str],
+                       lang: str) -> dict:
+    """GeoJSON FeatureCollection with escaped display properties and a fill colour per commune."""
+    geometries = dict(zip(pack.communes["commune_code"], commune_features(pack.id)))
+    classes, _ = classify(by_commune[measure])
+    features = []
+    for (_, row), cls in zip(by_commune.iterrows(), classes):
+        colour = PALETTE[cls] if cls >= 0 else EMPTY
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(geometries[row["commune_code"]]),
+                "properties": {
+                    "commune_code": row["commune_code"],
+                    "commune": _esc(row["commune"]),
+                    "departement": _esc(row["departement"]),
+                    "value": _esc(value_labels.get(row["commune_code"], "")),
+                    "latest": _esc(row.get("latest_title")),
+                    "severity": _esc(severity_label(row["max_severity"], lang)
+                                     if pd.notna(row.get("max_severity")) else ""),
+                    "fill": [*colour, 210],
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def tooltip(lang: str) -> dict:
+    latest = "Dernier incident" if lang == "fr" else "Latest incident"
+    worst = "Gravité maximale" if lang == "fr" else "Highest severity"
+    return {
+        # Placeholders are filled from the properties above, which are already HTML-escaped.
+        "html": (
+            "<b>{commune}</b> <span style='opacity:.7'>({departement})</span><br/>{value}<br/>"
+            f"<span style='opacity:.7'>{worst} :</span> {{severity}}<br/>"
+            f"<span style='opacity:.7'>{latest} :</span> <i>{{latest}}</i>"
+        ),
+        "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "12px", "maxWidth": "320px"},
+    }
+
+
+def view_state(pack: Pack) -> pdk.ViewState:
+    xmin, ymin, xmax, ymax = pack.bounds()
+    extent = max(xmax - xmin, (ymax - ymin) * 1.3)
+    zoom = max(3.5, min(9.0, math.log2(360 / extent) - 0.4))
+    return pdk.ViewState(latitude=(ymin + ymax) / 2, longitude=(xmin + xmax) / 2, zoom=zoom, pitch=0)
+
+
+def points_layer(points: pd.DataFrame, lang: str) -> pdk.Layer:
+    frame = pd.DataFrame(
+        {
+            "lat": points["lat"],
+            "lon": points["lon"],
+            "color": [[*_hex_rgb(CATEGORY_COLORS.get(c or "autre", "#888888")), 230] for c in points["category"]],
+            "radius": points["severity"].fillna(1).astype(float) * 350,
+            "commune": [_esc(category_label(c, lang, short=True)) for c in points["category"]],
+            "departement": [_esc(f"{ts:%d/%m %H:%M}") for ts in points["occurred_local"]],
+            "value": [_esc(severity_label(s, lang) if pd.notna(s) else "") for s in points["severity"]],
+            "latest": [_esc(v) for v in points["title"]],
+            "severity": [""] * len(points),
+        }
+    )
+    return pdk.Layer(
+        "ScatterplotLayer", id="incidents", data=frame, get_position=["lon", "lat"], get_fill_color="color",
+        get_radius="radius", radius_min_pixels=3, radius_max_pixels=14, pickable=True, stroked=True,
+        get_line_color=[255, 255, 255], line_width_min_pixels=1,
+    )
+
+
+def _hex_rgb(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
+
+
+def choropleth_deck(pack: Pack, geojson: dict, lang: str, points: pd.DataFrame | None = None,
+                    height: int = 560) -> pdk.Deck:
+    layers = [
+        pdk.Layer(
+            "GeoJsonLayer", id="communes", data=geojson, get_fill_color="properties.fill",
+            get_line_color=[120, 120, 120, 200], line_width_min_pixels=0.6, stroked=True, filled=True,
+            pickable=True, auto_highlight=True, highlight_color=[30, 64, 175, 90],
+        )
+    ]
+    if points is not None and len(points):
+        layers.append(points_layer(points, lang))
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=view_state(pack),
+        map_style=basemap_style(),
+        map_provider=None if basemap_style() == BLANK_STYLE else "carto",
+        tooltip=tooltip(lang),
+        height=height,
+    )
+
+
+def legend_html(breaks: list[float], fmt) -> str:
+    """A small legend: grey for zero, then one swatch per class (numbers formatted by the caller)."""
+    items = [f"<span style='background:rgb{EMPTY};width:14px;height:14px;display:inline-block;"
+             "border:1px solid #bbb'></span>&nbsp;0"]
+    edges = [0.0, *breaks]
+    for i, colour in enumerate(PALETTE[: len(edges)]):
+        label = f"&gt; {html.escape(fmt(edges[i]))}"
+        items.append(f"<span style='background:rgb{colour};width:14px;height:14px;display:inline-block'></span>"
+                     f"&nbsp;{label}")
+    return "<div style='font-size:0.85rem;display:flex;gap:12px;flex-wrap:wrap'>" + "".join(
+        f"<span>{item}</span>" for item in items) + "</div>"
+
+
+# -- drawing in a page -------------------------------------------------------------------------
+def render_commune_map(ctx, measure: str = "n_incidents", show_points: bool = False, height: int = 560,
+                       key: str = "map"):
+    """Draw the choropleth for the page context; returns the selected commune code, if any."""
+    import streamlit as st
+
+    from vigie.ui.context import load
+    from vigie.ui.i18n import fmt_float, fmt_int, lang, t
+
+    by_commune = load(ctx, "map_by_commune")
+    if measure == "rate_100k":
+        labels = {c: f"{fmt_float(v, 1)} {t('measure_rate').lower()}" if pd.notna(v) else "—"
+                  for c, v in zip(by_commune["commune_code"], by_commune["rate_100k"])}
+        fmt = lambda v: fmt_float(v, 1)  # noqa: E731
+    else:
+        word = t("incidents_word") if measure == "n_incidents" else t("measure_weighted").lower()
+        labels = {c: f"{fmt_int(v)} {word}" for c, v in zip(by_commune["commune_code"], by_commune[measure])}
+        fmt = fmt_int
+    points = None
+    if show_points and ctx.sees_exact_locations:
+        points = load(ctx, "map_points", limit=3000)
+    geojson = choropleth_geojson(ctx.pack, by_commune, measure, labels, lang())
+    deck = choropleth_deck(ctx.pack, geojson, lang(), points, height)
+    event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key=key,
+                            width="stretch")
+    _, breaks = classify(by_commune[measure])
+    st.markdown(legend_html(breaks, fmt), unsafe_allow_html=True)
+    try:
+        picked = event.selection["objects"].get("communes") or []
+    except (AttributeError, KeyError, TypeError):
+        picked = []
+    if picked:
+        return picked[0].get("properties", {}).get("commune_code")
+    return None
