@@ -80,7 +80,7 @@ def run(store: Store, role: str, name: str, params: dict | None = None) -> pd.Da
         )
     cur = store.cursor(role)
     try:
-        table = cur.execute(query.sql, params).fetch_arrow_table()
+        table = cur.execute(query.sql, params).to_arrow_table()
     finally:
         cur.close()
     return table.to_pandas()

@@ -52,7 +52,9 @@ def clean_texts(series: pd.Series, limit: int) -> pd.Series:
     s = series.astype(object).where(series.notna(), None)
     s = s.astype("string").str.replace(_CONTROL, "", regex=True).str.strip()
     s = s.str.slice(0, limit)
-    return s.where(s.notna() & (s != ""), None).astype(object)
+    keep = (s.notna() & (s != "")).fillna(False).to_numpy(dtype=bool)
+    # Missing values must be None, not pd.NA: `if v` and `notna` checks downstream rely on it.
+    return pd.Series(np.where(keep, s.to_numpy(dtype=object), None), index=series.index, dtype=object)
 
 
 def parse_datetimes(values: pd.Series, utc_offset_hours: float) -> pd.Series:

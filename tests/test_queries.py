@@ -1,0 +1,141 @@
+"""Every query in queries/ against the deterministic fixture database, checked against plain pandas."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from vigie import sql
+from vigie.filters import Filters, from_query_params
+from vigie.store import ROLES
+from vigie.taxonomy import SEVERITY_WEIGHTS
+
+
+@pytest.fixture(scope="module")
+def truth(fixture_store) -> pd.DataFrame:
+    """Every incident as the operator scope sees it, to recompute expected figures independently."""
+    return fixture_store.cursor("operator").execute("select * from incidents").df()
+
+
+@pytest.fixture(scope="module")
+def base(fixture_store) -> Filters:
+    return from_query_params({}, fixture_store.pack)
+
+
+def run(store, role, name, filters: Filters, **extra):
+    return sql.run(store, role, name, {**filters.params(), **extra})
+
+
+def test_every_query_file_loads_and_declares_roles():
+    names = sql.names()
+    assert {"map_by_commune", "timeline", "latest_incidents", "overview_kpis"} <= set(names)
+    for name in names:
+        query = sql.load(name)
+        assert query.roles and query.roles <= set(ROLES)
+
+
+def test_map_by_commune_counts_match_pandas(fixture_store, truth, base):
+    got = run(fixture_store, "operator", "map_by_commune", base).set_index("commune_code")
+    assert len(got) == 77  # one row per commune, whatever the data
+    expected = truth.groupby("commune_code").size()
+    assert got.loc[expected.index, "n_incidents"].tolist() == expected.tolist()
+    weighted = truth.assign(w=truth["severity"].map(SEVERITY_WEIGHTS)).groupby("commune_code")["w"].sum()
+    assert got.loc[weighted.index, "weighted"].tolist() == weighted.astype(int).tolist()
+    cotonou = got.loc["0801"]
+    assert cotonou["rate_100k"] == pytest.approx(cotonou["n_incidents"] * 1e5 / cotonou["population"])
+
+
+def test_journalist_map_counts_only_published(fixture_store, truth, base):
+    got = run(fixture_store, "journalist", "map_by_commune", base)
+    assert got["n_incidents"].sum() == int(truth["published"].sum())
+    assert 0 < got["n_incidents"].sum() < len(truth)
+
+
+def test_filters_restrict_results(fixture_store, truth, base):
+    f = Filters(base.date_from, base.date_to, categories=("violence",), severities=(3, 4))
+    got = run(fixture_store, "operator", "latest_incidents", f, limit=1000)
+    expected = truth[(truth["category"] == "violence") & truth["severity"].isin([3, 4])]
+    assert sorted(got["incident_id"]) == sorted(expected["incident_id"])
+    f = Filters(dt.date(2022, 12, 25), dt.date(2022, 12, 25))
+    got = run(fixture_store, "operator", "timeline", f, bucket="day")
+    day = truth[truth["occurred_local"].dt.date == dt.date(2022, 12, 25)]
+    assert got["n_incidents"].sum() == len(day)
+    assert set(got["bucket"].dt.date) <= {dt.date(2022, 12, 25)}
+
+
+def test_phase_filter_is_the_phase_dates(fixture_store, base):
+    f = base.with_phase(fixture_store.pack, "scrutin")
+    assert (f.date_from, f.date_to) == (dt.date(2023, 1, 8), dt.date(2023, 1, 8))
+
+
+def test_timeline_buckets_by_day_and_hour(fixture_store, truth, base):
+    daily = run(fixture_store, "operator", "timeline", base, bucket="day")
+    hourly = run(fixture_store, "operator", "timeline", base, bucket="hour")
+    in_period = truth[(truth["occurred_local"] >= pd.Timestamp(base.date_from))
+                      & (truth["occurred_local"] < pd.Timestamp(base.date_to + dt.timedelta(days=1)))]
+    assert daily["n_incidents"].sum() == hourly["n_incidents"].sum() == len(in_period)
+    assert (daily["bucket"].dt.hour == 0).all()
+    assert hourly["bucket"].dt.hour.nunique() > 1
+
+
+def test_latest_incidents_ordered_and_corroborated(fixture_store, base):
+    got = run(fixture_store, "observer", "latest_incidents", base, limit=20)
+    assert len(got) == 20
+    assert got["occurred_local"].is_monotonic_decreasing
+    assert (got["n_reports"] >= 1).all() and (got["n_sources"] >= 1).all()
+
+
+def test_overview_kpis(fixture_store, truth, base):
+    now = dt.datetime(2023, 1, 5, 12, 0)
+    k = run(fixture_store, "operator", "overview_kpis", base, now=now).iloc[0]
+    last24 = truth[(truth["occurred_local"] >= now - dt.timedelta(hours=24)) & (truth["occurred_local"] <= now)]
+    assert k["n_last_24h"] == len(last24)
+    assert k["n_to_verify"] == int(truth["status"].isin(["nouveau", "en_verification"]).sum())
+    critical_open = truth[(truth["severity"] == 4) & truth["status"].isin(["nouveau", "en_verification", "verifie", "transmis"])]
+    assert k["n_critical_open"] == len(critical_open)
+    assert k["n_communes"] == truth["commune_code"].nunique()
+
+
+def test_map_points_capped_and_exact(fixture_store, base):
+    got = run(fixture_store, "operator", "map_points", base, limit=10)
+    assert len(got) == 10 and got["lat"].notna().all()
+
+
+def test_role_not_listed_is_refused(fixture_store, base):
+    with pytest.raises(PermissionError):
+        run(fixture_store, "journalist", "map_points", base, limit=10)
+
+
+def test_wrong_parameters_are_refused(fixture_store, base):
+    with pytest.raises(sql.QueryError):
+        sql.run(fixture_store, "operator", "timeline", base.params())  # bucket missing
+    with pytest.raises(sql.QueryError):
+        sql.run(fixture_store, "operator", "data_clock", {"extra": 1})
+
+
+def test_sql_looking_filter_values_are_data(fixture_store, base):
+    f = Filters(base.date_from, base.date_to, sources=("x' or '1'='1",), categories=("'; drop table reports; --",))
+    got = run(fixture_store, "operator", "latest_incidents", f, limit=10)
+    assert got.empty
+    assert fixture_store.raw_cursor().execute("select count(*) from reports").fetchone()[0] > 0
+
+
+def test_url_filters_drop_unknown_values(fixture_store):
+    f = from_query_params({"cat": ["violence", "<script>"], "grav": ["2", "9", "x"], "commune": ["0801", "9999"],
+                           "du": "pas une date", "phase": "campagne"}, fixture_store.pack)
+    assert f.categories == ("violence",) and f.severities == (2,) and f.communes == ("0801",)
+    assert f.phase == "campagne" and f.date_from == dt.date(2022, 12, 23)
+
+
+def test_query_files_never_name_the_main_schema(tmp_path, monkeypatch):
+    bad = tmp_path / "leak.sql"
+    bad.write_text("-- leak\n-- roles: journalist\nselect * from main.reports\n")
+    monkeypatch.setattr(sql, "QUERIES_DIR", tmp_path)
+    sql.load.cache_clear()
+    try:
+        with pytest.raises(sql.QueryError):
+            sql.load("leak")
+    finally:
+        sql.load.cache_clear()
