@@ -784,7 +784,7 @@ def simulate_operators(store, now: dt.datetime | None = None) -> int:
             ids = cur.execute("select nextval('event_seq') as id from range($n)", {"n": len(events)}).fetchnumpy()
             events["event_id"] = np.sort(np.asarray(ids["id"], dtype=np.int64))
             events["actor"] = ACTOR
-            events["at_time"] = pd.to_datetime(events["at_time"]).astype("datetime64[us]")
+            events["at_time"] = pd.to_datetime(events["at_time"]).dt.round("s").astype("datetime64[us]")
             cur.register("simulated_events", events)
             cur.execute(
                 """

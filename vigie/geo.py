@@ -143,35 +143,44 @@ def _load_election(path: Path) -> Election:
     return Election(data["name"], data.get("name_en", data["name"]), data["election_day"], phases)
 
 
-def _unique_keys(keys: pd.Series, codes: pd.Series) -> dict[str, str]:
-    """Keys that point to exactly one commune; ambiguous names are left out rather than guessed."""
+def _unique_keys(keys: pd.Series, codes: pd.Series) -> tuple[dict[str, str], set[str]]:
+    """(keys that point to exactly one commune, ambiguous keys): ambiguous names are left out rather than guessed."""
     frame = pd.DataFrame({"key": keys, "code": codes}).dropna().drop_duplicates()
     frame = frame[frame["key"] != ""]
     counts = frame.groupby("key")["code"].transform("nunique")
-    return dict(zip(frame.loc[counts == 1, "key"], frame.loc[counts == 1, "code"]))
+    unique = dict(zip(frame.loc[counts == 1, "key"], frame.loc[counts == 1, "code"]))
+    return unique, set(frame.loc[counts > 1, "key"])
 
 
 def _build_name_index(folder: Path, meta: dict, communes: pd.DataFrame) -> tuple[dict, dict]:
     names: dict[str, tuple[str, str]] = {}
-    official = _unique_keys(communes["commune"].map(match_key), communes["commune_code"])
+    official, ambiguous = _unique_keys(communes["commune"].map(match_key), communes["commune_code"])
     variants: dict[str, str] = {}
     if meta.get("name_variants"):
         table = pd.read_csv(folder / meta["name_variants"], dtype=str)
         # A "variant" that the pack itself says is an arrondissement keeps that finer precision.
         table = table[~table["sources"].fillna("").str.contains("arrondissement of")]
-        variants = _unique_keys(table["match_key"], table["commune_code"])
-    for key, code in {**variants, **official}.items():
-        names[key] = (code, "commune")
-    # Finer levels add the names that are not already commune names or variants.
+        variants, ambiguous_variants = _unique_keys(table["match_key"], table["commune_code"])
+        ambiguous |= ambiguous_variants
+    # Feeds may give the commune's code instead of its name (column `code_commune`).
+    codes = {match_key(code): code for code in communes["commune_code"]}
+    for key, code in {**variants, **codes, **official}.items():
+        if key not in ambiguous:
+            names[key] = (code, "commune")
+    # Finer levels add the names that are neither a name nor an ambiguous name of a coarser level:
+    # "Djègbé" is an arrondissement of two communes and a village of one, and must not be guessed.
     for level, file_key, name_col in (("arrondissement", "arrondissements", "arrondissement"),
                                       ("locality", "localites", "name")):
         if not meta.get(file_key):
             continue
         table = pd.read_csv(folder / meta[file_key], dtype=str)
-        for key, code in _unique_keys(table[name_col].map(match_key), table["commune_code"]).items():
-            names.setdefault(key, (code, level))
+        unique, ambiguous_here = _unique_keys(table[name_col].map(match_key), table["commune_code"])
+        for key, code in unique.items():
+            if key not in ambiguous:
+                names.setdefault(key, (code, level))
+        ambiguous |= ambiguous_here
     deps = communes[["departement_code", "departement"]].drop_duplicates()
-    departement_names = _unique_keys(deps["departement"].map(match_key), deps["departement_code"])
+    departement_names, _ = _unique_keys(deps["departement"].map(match_key), deps["departement_code"])
     return names, departement_names
 
 

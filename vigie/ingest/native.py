@@ -77,13 +77,16 @@ def parse_jsonl(text: str) -> Parsed:
             raise FeedError(f"JSON illisible à la ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}") from exc
         items = [(i + 1, json.dumps(obj, ensure_ascii=False)) for i, obj in enumerate(array)]
     else:
-        items = [(i + 1, line) for i, line in enumerate(text.splitlines()) if line.strip()]
+        # Split on newlines only: str.splitlines() also splits on \x0c, \x1c-\x1e, \x85 and U+2028, which
+        # may sit inside a JSON string, and would cut the record in two and shift every line number.
+        items = [(i + 1, line.rstrip("\r")) for i, line in enumerate(text.split("\n")) if line.strip()]
     objects: list[dict] = []
     lines: list[int] = []
     raws: list[str] = []
     for line_no, line in items:
         try:
-            obj = json.loads(line)
+            # strict=False: raw control characters inside strings are stripped later, not a reason to reject.
+            obj = json.loads(line, strict=False)
         except json.JSONDecodeError as exc:
             rejections.append(Rejection(line_no, None, f"JSON illisible : {exc.msg} (colonne {exc.colno})", line[:10_000]))
             continue
