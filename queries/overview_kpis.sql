@@ -15,7 +15,9 @@ final as (
         count(distinct commune_code)                                               as n_communes,
         count(*) filter (where status in ('nouveau', 'en_verification'))           as n_to_verify,
         median(epoch(verified_at - occurred_at) / 60.0)
-            filter (where verified_at >= occurred_at)                              as median_verify_minutes
+            filter (where verified_at >= occurred_at)                              as median_verify_minutes,
+        median(epoch(resolved_at - escalated_at) / 60.0)
+            filter (where resolved_at >= escalated_at)                             as median_resolve_minutes
     from filtered
 )
 select * from final

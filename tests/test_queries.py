@@ -15,8 +15,10 @@ from vigie.taxonomy import SEVERITY_WEIGHTS
 
 @pytest.fixture(scope="module")
 def truth(fixture_store) -> pd.DataFrame:
-    """Every incident as the operator scope sees it, to recompute expected figures independently."""
-    return fixture_store.cursor("operator").execute("select * from incidents").df()
+    """Every incident as the operator scope sees it (false and duplicates are out of the default view),
+    to recompute expected figures independently."""
+    frame = fixture_store.cursor("operator").execute("select * from incidents").df()
+    return frame[~frame["status"].isin(["faux", "doublon"])]
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +53,14 @@ def test_journalist_map_counts_only_published(fixture_store, truth, base):
     got = run(fixture_store, "journalist", "map_by_commune", base)
     assert got["n_incidents"].sum() == int(truth["published"].sum())
     assert 0 < got["n_incidents"].sum() < len(truth)
+
+
+def test_false_incidents_shown_only_when_asked(fixture_store, base):
+    default = run(fixture_store, "operator", "map_by_commune", base)["n_incidents"].sum()
+    false_only = Filters(base.date_from, base.date_to, statuses=("faux",))
+    n_false = run(fixture_store, "operator", "map_by_commune", false_only)["n_incidents"].sum()
+    total = fixture_store.cursor("operator").execute("select count(*) from incidents").fetchone()[0]
+    assert n_false > 0 and default + n_false == total
 
 
 def test_filters_restrict_results(fixture_store, truth, base):

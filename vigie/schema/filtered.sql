@@ -9,5 +9,6 @@ create or replace macro {scope}.filtered(
       and (len(communes) = 0 or list_contains(communes, commune_code))
       and (len(categories) = 0 or list_contains(categories, coalesce(category, 'non_categorise')))
       and (len(severities) = 0 or list_contains(severities, severity))
-      and (len(statuses) = 0 or list_contains(statuses, status))
+      -- No status chosen: every incident except those found false or merged as duplicates.
+      and (case when len(statuses) = 0 then status not in ('faux', 'doublon') else list_contains(statuses, status) end)
       and (len(sources) = 0 or list_contains(sources, source));

@@ -13,6 +13,9 @@ with latest as (
         arg_max(to_value, event_id) filter (where field = 'assigned_unit') as assigned_unit,
         arg_max(to_value, event_id) filter (where field = 'category')      as category,
         arg_max(to_value, event_id) filter (where field = 'severity')      as severity,
+        arg_max(to_value, event_id) filter (where field = 'commune_code')  as commune_code,
+        arg_max(to_value, event_id) filter (where field = 'merged_into')   as merged_into,
+        max(event_id)                                                      as version,
         min(at_time) filter (where field = 'status' and to_value = 'verifie')   as verified_at,
         min(at_time) filter (where field = 'status' and to_value = 'transmis')  as escalated_at,
         min(at_time) filter (where field = 'status' and to_value = 'clos')      as resolved_at
@@ -25,11 +28,11 @@ final as (
         i.created_at,
         i.occurred_at,
         i.occurred_local,
-        i.commune_code,
-        i.departement_code,
-        i.lat,
-        i.lon,
-        i.geo_precision,
+        coalesce(l.commune_code, i.commune_code)               as commune_code,
+        coalesce(c.departement_code, i.departement_code)       as departement_code,
+        case when l.commune_code is null then i.lat end        as lat,
+        case when l.commune_code is null then i.lon end        as lon,
+        case when l.commune_code is null then i.geo_precision else 'commune' end as geo_precision,
         coalesce(l.category, i.category)                       as category,
         coalesce(try_cast(l.severity as tinyint), i.severity)  as severity,
         coalesce(l.status, 'nouveau')                          as status,
@@ -42,16 +45,30 @@ final as (
         l.resolved_at,
         i.title,
         i.place_text,
-        i.source
+        i.source,
+        try_cast(l.merged_into as bigint)                      as merged_into,
+        coalesce(l.version, 0)                                 as version
     from main.incidents i
     left join latest l using (incident_id)
+    left join main.communes c on c.commune_code = l.commune_code
 )
 select * from final;
+
+-- Each report with the incident it belongs to now (after merges and splits).
+create or replace view main.report_state as
+with moved as (
+    select report_id, arg_max(to_incident, move_id) as to_incident
+    from main.report_moves
+    group by report_id
+)
+select r.* exclude (incident_id), coalesce(m.to_incident, r.incident_id) as incident_id
+from main.reports r
+left join moved m using (report_id);
 
 -- Operators and admins: everything.
 create schema if not exists scope_operator;
 create or replace view scope_operator.incidents as select * from main.incident_state;
-create or replace view scope_operator.reports as select * from main.reports;
+create or replace view scope_operator.reports as select * from main.report_state;
 create or replace view scope_operator.status_events as select * from main.status_events;
 create or replace view scope_operator.ingest_log as select * from main.ingest_log;
 create or replace view scope_operator.quarantine as select * from main.quarantine;
@@ -62,7 +79,7 @@ create or replace view scope_operator.departements as select * from main.departe
 create schema if not exists scope_observer;
 create or replace view scope_observer.incidents as select * from main.incident_state;
 create or replace view scope_observer.reports as
-    select * exclude (reporter_name, reporter_phone, reporter_contact, raw) from main.reports;
+    select * exclude (reporter_name, reporter_phone, reporter_contact, raw) from main.report_state;
 create or replace view scope_observer.status_events as
     select * exclude (reason) from main.status_events where field <> 'note';
 create or replace view scope_observer.ingest_log as
@@ -103,8 +120,8 @@ create or replace view scope_journalist.incidents as
     where s.published;
 -- Journalists may count corroboration (reports and distinct sources), nothing more about a report.
 create or replace view scope_journalist.reports as
-    select r.report_id, r.incident_id, r.source, r.received_at
-    from main.reports r
+    select r.report_id, r.incident_id, r.source, r.received_at, cast(null as varchar) as description
+    from main.report_state r
     semi join main.incident_state s on s.incident_id = r.incident_id and s.published;
 create or replace view scope_journalist.status_events as
     select cast(null as bigint) as incident_id, cast(null as timestamp) as at_time,

@@ -11,6 +11,7 @@ import streamlit as st
 from vigie.auth import User
 from vigie.filters import Filters
 from vigie.geo import Pack
+from vigie import sql
 from vigie.ui import data
 from vigie.ui.i18n import t
 
@@ -47,7 +48,8 @@ def get_context() -> PageContext:
 
 def load(ctx: PageContext, name: str, **extra) -> pd.DataFrame:
     """A filtered, role-scoped query; a failure shows a message instead of crashing the page."""
-    params = {**ctx.filters.params(), **extra}
+    wanted = sql.load(name).params
+    params = {k: v for k, v in ctx.filters.params().items() if k in wanted} | extra
     try:
         return data.query(ctx.role, name, params)
     except Exception:  # noqa: BLE001 - the page stays up; the log has the details
