@@ -45,5 +45,8 @@ pages = [
             default=True),
     st.Page("pages/map.py", title=t("page_map"), icon=":material/map:", url_path="carte"),
     st.Page("pages/timeline.py", title=t("page_timeline"), icon=":material/timeline:", url_path="chronologie"),
+    st.Page("pages/incidents.py", title=t("page_incidents"), icon=":material/list_alt:", url_path="incidents"),
 ]
+if user.role in ("admin", "operator"):
+    pages.append(st.Page("pages/triage.py", title=t("page_triage"), icon=":material/fact_check:", url_path="triage"))
 st.navigation(pages).run()

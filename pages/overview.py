@@ -18,12 +18,13 @@ if ctx.role == "journalist":
 def live() -> None:
     now = data.clock(ctx.role)
     kpi = load(ctx, "overview_kpis", now=now).iloc[0]
-    cols = st.columns(5)
+    cols = st.columns(6)
     cols[0].metric(t("kpi_last_24h"), fmt_int(kpi["n_last_24h"]))
     cols[1].metric(t("kpi_critical_open"), fmt_int(kpi["n_critical_open"]))
     cols[2].metric(t("kpi_communes"), fmt_int(kpi["n_communes"]))
     cols[3].metric(t("kpi_to_verify"), fmt_int(kpi["n_to_verify"]))
     cols[4].metric(t("kpi_median_verify"), fmt_duration_minutes(kpi["median_verify_minutes"]))
+    cols[5].metric(t("kpi_median_resolve"), fmt_duration_minutes(kpi["median_resolve_minutes"]))
     st.caption(f"{t('as_of')} {fmt_datetime(now)} · {t('kpi_total')} : {fmt_int(kpi['n_incidents'])}")
     left, right = st.columns([3, 2])
     with left:

@@ -13,7 +13,7 @@ from tests.fixture_data import PII_MARKERS
 from vigie.auth import User
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/overview.py", "pages/map.py", "pages/timeline.py"]
+PAGES = ["pages/overview.py", "pages/map.py", "pages/timeline.py", "pages/incidents.py"]
 ROLES = ["admin", "operator", "observer", "journalist"]
 
 

@@ -606,7 +606,10 @@ def _separate_same_content(frame: pd.DataFrame) -> pd.DataFrame:
         clash = frame.duplicated(key)
         if not clash.any():
             return frame
-        frame.loc[clash, "time"] = frame.loc[clash, "time"] + pd.Timedelta(minutes=1)
+        # One minute later, or earlier at the very end of the window.
+        late = frame["time"] >= WINDOW_END - dt.timedelta(minutes=1)
+        step = np.where(late, -1, 1) * pd.Timedelta(minutes=1)
+        frame.loc[clash, "time"] = frame.loc[clash, "time"] + step[clash.to_numpy()]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -167,11 +167,15 @@ class Store:
         )
         with self.write_lock:
             cur = self.raw_cursor()
+            # Reserve the ids first and assign them in list order: nextval() inside INSERT … SELECT does
+            # not follow the frame's row order, and the latest event of a field must be the last given.
+            ids = sorted(r[0] for r in cur.execute("select nextval('event_seq') from range($n)", {"n": len(frame)}).fetchall())
+            frame.insert(0, "event_id", ids)
             cur.register("new_events", frame)
             cur.execute(
                 """
                 insert into status_events
-                select nextval('event_seq'), incident_id, $at, actor, field, from_value, to_value, reason
+                select event_id, incident_id, $at, actor, field, from_value, to_value, reason
                 from new_events
                 """,
                 {"at": dt.datetime.now(dt.UTC).replace(tzinfo=None)},

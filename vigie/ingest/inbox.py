@@ -18,7 +18,7 @@ from pathlib import Path
 
 from vigie.config import Settings
 from vigie.geo import Locator
-from vigie.ingest.pipeline import IngestResult, process_file
+from vigie.ingest.pipeline import IngestResult, process_file, split_inbox_name
 from vigie.store import Store
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,8 @@ def drop_bytes(inbox: Path, data: bytes, original_name: str, source: str | None 
     """Write `data` into the inbox atomically; returns the final path."""
     inbox.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    tag = safe_name(source, 40) if source else ""
+    # "__" separates the parts of the name (see pipeline.split_inbox_name): the tag must not contain it.
+    tag = re.sub(r"_{2,}", "_", safe_name(source, 40)).strip("_") if source else ""
     final = inbox / f"{stamp}-{secrets.token_hex(3)}__{tag}__{safe_name(Path(original_name).name)}"
     tmp = inbox / f".tmp-{final.name}"
     with open(tmp, "wb") as fh:
@@ -80,14 +81,17 @@ def _record_failure(store: Store, settings: Settings, path: Path, exc: Exception
     if path.exists():
         os.replace(path, target)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    # Same names and source as a file that succeeds, so the Sources page lists the failure under its feed.
+    source, original = split_inbox_name(path.name)
     with store.write_lock:
         cur = store.raw_cursor()
         seq = cur.execute("select nextval('ingest_seq')").fetchone()[0]
         cur.execute(
-            """insert into ingest_log (seq, file_name, original_name, file_sha256, started_at, finished_at,
+            """insert into ingest_log (seq, file_name, original_name, file_sha256, source, started_at, finished_at,
                                        status, error)
-               values ($seq, $name, $name, '', $now, $now, 'error', $error)""",
-            {"seq": seq, "name": path.name, "now": now, "error": f"{type(exc).__name__}: {exc}"[:2000]},
+               values ($seq, $name, $original, '', $source, $now, $now, 'error', $error)""",
+            {"seq": seq, "name": path.name, "original": original, "source": source, "now": now,
+             "error": f"{type(exc).__name__}: {exc}"[:2000]},
         )
     store.bump()
     return IngestResult(path.name, seq, None, error=str(exc))

@@ -72,7 +72,7 @@ def parse_jsonl(text: str) -> Parsed:
     rejections: list[Rejection] = []
     if stripped.startswith("["):
         try:
-            array = json.loads(stripped)
+            array = json.loads(stripped, strict=False)
         except json.JSONDecodeError as exc:
             raise FeedError(f"JSON illisible à la ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}") from exc
         items = [(i + 1, json.dumps(obj, ensure_ascii=False)) for i, obj in enumerate(array)]

@@ -24,7 +24,8 @@ EARLIEST = pd.Timestamp("2000-01-01")
 FUTURE_TOLERANCE = pd.Timedelta(hours=2)
 
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
-_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|\s?UTC|\s?GMT)$", re.IGNORECASE)
+# A zone: Z, UTC or GMT, or a numeric offset right after a time ("-2022" in "28-12-2022" is a year, not a zone).
+_ZONE = re.compile(r"(?:Z|\s?UTC|\s?GMT|\d:\d{2}(?::\d{2})?(?:[.,]\d+)?\s?[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 NAIVE_FORMATS = (
     "ISO8601",
     "%d/%m/%Y %H:%M",
@@ -81,7 +82,11 @@ def parse_datetimes(values: pd.Series, utc_offset_hours: float) -> pd.Series:
     for fmt in NAIVE_FORMATS:
         if not todo.any():
             break
-        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+        try:
+            parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+            parsed = parsed.astype("datetime64[us]")
+        except (ValueError, TypeError):
+            continue  # a zone the pattern missed: those values stay unread (quarantined), the file goes on
         ok = parsed.notna()
         if ok.any():
             idx = ok[ok].index

@@ -205,3 +205,28 @@ def render_commune_map(ctx, measure: str = "n_incidents", show_points: bool = Fa
     if picked:
         return picked[0].get("properties", {}).get("commune_code")
     return None
+
+
+def location_deck(pack: Pack, commune_code: str | None, lat: float | None, lon: float | None,
+                  height: int = 260) -> pdk.Deck:
+    """A small offline map of one incident: its commune outlined, and its point when known."""
+    codes = pack.communes["commune_code"].tolist()
+    geometries = commune_features(pack.id)
+    features = [
+        {"type": "Feature", "geometry": json.loads(g),
+         "properties": {"fill": [30, 64, 175, 70] if c == commune_code else [236, 236, 236, 160]}}
+        for c, g in zip(codes, geometries)
+    ]
+    layers = [pdk.Layer("GeoJsonLayer", id="communes", data={"type": "FeatureCollection", "features": features},
+                        get_fill_color="properties.fill", get_line_color=[150, 150, 150], line_width_min_pixels=0.5)]
+    centre = view_state(pack)
+    if lat is not None and lon is not None and not (pd.isna(lat) or pd.isna(lon)):
+        layers.append(pdk.Layer("ScatterplotLayer", id="incident", data=[{"lat": lat, "lon": lon}],
+                                get_position=["lon", "lat"], get_fill_color=[185, 28, 28, 230],
+                                radius_min_pixels=6, get_radius=300))
+        centre = pdk.ViewState(latitude=lat, longitude=lon, zoom=9)
+    elif commune_code in codes:
+        row = pack.communes.set_index("commune_code").loc[commune_code]
+        centre = pdk.ViewState(latitude=row["lat"], longitude=row["lon"], zoom=8.5)
+    return pdk.Deck(layers=layers, initial_view_state=centre, map_style=basemap_style(),
+                    map_provider=None if basemap_style() == BLANK_STYLE else "carto", height=height)

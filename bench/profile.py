@@ -1,0 +1,146 @@
+"""Profiling helpers for the benchmark: where ingest and queries spend their time.
+
+    python -m bench.profile ingest --rows 100000 [--existing 1000000] [--cprofile]
+    python -m bench.profile query --home bench/out/state-1000000 [--role operator] [NAME ...]
+
+`ingest` times every SQL statement of one file's transaction (through a timing cursor proxy) and,
+with --cprofile, prints the top Python functions. `query` prints DuckDB's EXPLAIN ANALYZE of each query
+with the default filters, for a state folder that `bench.run` built (the server must not be running).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import re
+import shutil
+import time
+from collections import defaultdict
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+class TimingCursor:
+    """Delegates to a DuckDB cursor and adds up the wall time of each statement, by its first words."""
+
+    def __init__(self, cur, totals: dict):
+        self._cur = cur
+        self._totals = totals
+
+    def execute(self, query, *args, **kwargs):
+        key = re.sub(r"\s+", " ", query).strip()[:70]
+        start = time.perf_counter()
+        try:
+            return self._cur.execute(query, *args, **kwargs)
+        finally:
+            self._totals[key] += time.perf_counter() - start
+
+    def __getattr__(self, name):
+        return getattr(self._cur, name)
+
+
+def instrument(store) -> dict:
+    """Make `store.raw_cursor()` hand out timing cursors; returns the totals it fills."""
+    totals: dict[str, float] = defaultdict(float)
+    original = store.raw_cursor
+    store.raw_cursor = lambda: TimingCursor(original(), totals)  # type: ignore[method-assign]
+    return totals
+
+
+def profile_ingest(rows: int, existing: int, use_cprofile: bool, work: Path) -> None:
+    from bench import gen
+    from tests.conftest import make_settings
+    from vigie.geo import load_pack
+    from vigie.ingest.inbox import drop_bytes, process_inbox
+    from vigie.store import Store
+
+    pack = load_pack("benin")
+    home = work / "profile-ingest"
+    shutil.rmtree(home, ignore_errors=True)
+    settings = make_settings(home)
+    settings.ensure_dirs()
+    store = Store.open(settings)
+    try:
+        if existing:
+            data = gen.generate(pack, existing, seed=7, id_prefix="EX")
+            for path in gen.write_files(data.table, work / "profile-files", 100_000, "existing"):
+                drop_bytes(settings.inbox, path.read_bytes(), path.name)
+            t = time.perf_counter()
+            process_inbox(store, settings)
+            print(f"preloaded {existing} reports in {time.perf_counter() - t:.1f} s")
+        data = gen.generate(pack, rows, seed=42)
+        drop_bytes(settings.inbox, gen.csv_bytes(data.table), "profiled.csv")
+        totals = instrument(store)
+        profiler = cProfile.Profile()
+        start = time.perf_counter()
+        if use_cprofile:
+            profiler.enable()
+        results = process_inbox(store, settings)
+        if use_cprofile:
+            profiler.disable()
+        elapsed = time.perf_counter() - start
+    finally:
+        store.close()
+    print(f"{data.n_rows} rows in {elapsed:.2f} s = {data.n_rows / elapsed:,.0f} rows/s; "
+          + "; ".join(r.summary() for r in results))
+    print(f"\nSQL statements ({sum(totals.values()):.2f} s in all):")
+    for key, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
+        print(f"  {seconds * 1000:8.0f} ms  {key}")
+    if use_cprofile:
+        buffer = io.StringIO()
+        pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(45)
+        print(buffer.getvalue())
+
+
+def explain_queries(home: Path, role: str, names: list[str]) -> None:
+    from tests.conftest import make_settings
+    from vigie import sql
+    from vigie.filters import from_query_params
+    from vigie.store import Store
+
+    store = Store.open(make_settings(home))
+    try:
+        params = from_query_params({}, store.pack).params()
+        extra = {"limit": 50, "bucket": "day", "now": None}
+        for name in names or sql.names():
+            query = sql.load(name)
+            if role not in query.roles:
+                continue
+            p = {k: v for k, v in {**params, **extra}.items() if k in query.params}
+            if "now" in p:
+                p["now"] = sql.run(store, role, "data_clock")["latest"].iloc[0].to_pydatetime()
+            cur = store.cursor(role)
+            start = time.perf_counter()
+            cur.execute(query.sql, p).fetchall()
+            elapsed = time.perf_counter() - start
+            plan = cur.execute("explain analyze " + query.sql, p).fetchall()
+            print(f"===== {name} ({role}): {elapsed * 1000:.0f} ms")
+            print(plan[0][1])
+    finally:
+        store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.profile")
+    sub = parser.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("ingest")
+    p.add_argument("--rows", type=int, default=100_000)
+    p.add_argument("--existing", type=int, default=0, help="reports already in the store before the profiled file")
+    p.add_argument("--cprofile", action="store_true")
+    p = sub.add_parser("query")
+    p.add_argument("--home", type=Path, required=True)
+    p.add_argument("--role", default="operator")
+    p.add_argument("names", nargs="*")
+    args = parser.parse_args(argv)
+    if args.what == "ingest":
+        profile_ingest(args.rows, args.existing, args.cprofile, OUT)
+    else:
+        explain_queries(args.home, args.role, args.names)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
