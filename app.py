@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from vigie.config import load_settings
@@ -11,7 +13,8 @@ from vigie.ui.context import PageContext, set_context
 from vigie.ui.filters import sidebar_filters
 from vigie.ui.i18n import LANGS, t
 
-st.set_page_config(page_title="Vigie", page_icon=":material/radar:", layout="wide")
+# A local icon: a Material icon name would make the browser fetch it from a font CDN.
+st.set_page_config(page_title="Vigie", page_icon=str(Path(__file__).parent / "static" / "favicon.png"), layout="wide")
 
 with st.sidebar:
     st.selectbox("Langue / Language", list(LANGS), format_func=LANGS.get, key="lang")

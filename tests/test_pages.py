@@ -137,3 +137,26 @@ def test_journalist_never_receives_reporter_fields_or_unpublished(app_env, fixtu
     for frame in at.get("dataframe"):
         shown_titles |= set(map(str, frame.value.get("Description", [])))
     assert shown_titles.isdisjoint({row[0] for row in hidden})
+
+
+def test_operator_pages_are_not_routed_for_other_roles(app_env):
+    for role in ("observer", "journalist"):
+        at = logged_in(role)
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page("pages/triage.py")
+
+
+def test_triage_page_itself_refuses_other_roles(app_env):
+    """Even run directly (a forged route), the page checks the role before reading anything."""
+    at = logged_in("journalist")
+    ctx = at.session_state["_ctx"]
+    page = AppTest.from_file(str(Path(APP).parent / "pages" / "triage.py"), default_timeout=60)
+    page.session_state["_ctx"] = ctx
+    page.run()
+    assert page.error and not page.get("dataframe")
+
+
+def test_triage_page_for_operators(app_env):
+    at = logged_in("operator", "pages/triage.py")
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Triage"

@@ -1,23 +1,97 @@
-"""Which adapter reads a file: chosen from its name and first bytes."""
+"""Which adapter reads a file: chosen from its name, the inbox source tag and its first bytes.
+
+| file | adapter | format |
+|---|---|---|
+| `*.sms.jsonl` (written by the webhook receiver) | `sms` | `sms-inbox` |
+| source tag `kobo:<form>` / `odk:<form>` | `kobo` (with that form's mapping) | `kobo-json`, `kobo-csv`, `odk-csv`, `odk-json` |
+| JSON with `_submission_time` / `_uuid` / `_xform_id_string`, or OData `__id` | `kobo` | `kobo-json`, `odk-json` |
+| JSON of Ushahidi posts (`post_content`, or `post_date` + `form_id`) | `ushahidi.posts_to_records` | `ushahidi-api` |
+| CSV with `event_id_cnty` / `EVENT_ID_CNTY` | `acled` | `acled` |
+| CSV with `Post ID` and `Survey` / `Post Status` / `Post Date (UTC)` … (or 2.x `INCIDENT TITLE`) | `ushahidi` | `ushahidi-csv` |
+| CSV with `SubmissionDate` and `meta-instanceID` / `KEY` | `kobo` | `odk-csv` |
+| CSV with `_submission_time` / `_uuid` | `kobo` | `kobo-csv` |
+| anything else | `native` | `native-csv`, `native-jsonl` |
+"""
 
 from __future__ import annotations
 
-from vigie.ingest import native
-from vigie.ingest.records import FeedError, Parsed
+import csv
+import io
+import json
+
+from vigie.geo import Pack
+from vigie.ingest import acled, kobo, native, sms, ushahidi
+from vigie.ingest.records import FeedError, Parsed, decode, sniff_delimiter
 
 # format name -> default source channel when the file does not say
-DEFAULT_SOURCES = {"native-csv": "fichier", "native-jsonl": "fichier"}
+DEFAULT_SOURCES = {
+    "native-csv": "fichier",
+    "native-jsonl": "fichier",
+    "ushahidi-csv": ushahidi.SOURCE,
+    "ushahidi-api": ushahidi.SOURCE,
+    "kobo-json": "kobo",
+    "kobo-csv": "kobo",
+    "odk-csv": "odk",
+    "odk-json": "odk",
+    "acled": acled.SOURCE,
+    "sms-inbox": sms.SOURCE,
+}
 
 
-def parse(data: bytes, name: str) -> Parsed:
+def parse(data: bytes, name: str, *, source_tag: str | None = None, pack: Pack | None = None) -> Parsed:
     if not data.strip():
         return native.parse_csv("")
     try:
-        return native.parse(data, name)
+        return _dispatch(decode(data), name, source_tag, pack)
     except FeedError:
         raise
-    except (ValueError, UnicodeError) as exc:  # a parser's own error: name the file's problem, not ours
+    except (ValueError, UnicodeError, csv.Error) as exc:  # a parser's own error: name the file's problem, not ours
         raise FeedError(f"fichier illisible : {exc}") from exc
+
+
+def _dispatch(text: str, name: str, source_tag: str | None, pack: Pack | None) -> Parsed:
+    if sms.is_inbox_file(name):
+        return sms.parse_inbox(text, pack)
+    body = text.lstrip("\ufeff \r\n\t")
+    is_json = body[:1] in ("{", "[")
+    if kobo.is_kobo_tag(source_tag):
+        if is_json:
+            return kobo.parse_json(text, name, source_tag)
+        return kobo.parse_csv(text, name, source_tag)
+    if is_json:
+        doc = _json_document(body)
+        if doc is not None:
+            if kobo.is_kobo_json(doc):
+                return kobo.parse_document(doc, name, source_tag)
+            if ushahidi.is_posts_payload(doc):
+                return ushahidi.posts_to_records(doc)
+        return native.parse_jsonl(text)
+    if name.lower().endswith((".jsonl", ".ndjson", ".json")):
+        return native.parse_jsonl(text)
+    header = _csv_header(body)
+    if acled.is_acled_header(header):
+        return acled.parse_csv(text)
+    if ushahidi.is_ushahidi_header(header):
+        return ushahidi.parse_csv(text)
+    if kobo.is_odk_header(header) or kobo.is_kobo_header(header):
+        return kobo.parse_csv(text, name, source_tag)
+    return native.parse_csv(text)
+
+
+def _json_document(body: str) -> object | None:
+    """The whole JSON document, or None for JSON Lines and broken JSON (native reads those line by line)."""
+    try:
+        return json.loads(body, strict=False)
+    except json.JSONDecodeError:
+        return None
+
+
+def _csv_header(text: str) -> list[str]:
+    first_line = text.split("\n", 1)[0]
+    try:
+        return [h.strip() for h in next(csv.reader(io.StringIO(first_line), delimiter=sniff_delimiter(first_line)))]
+    except (StopIteration, csv.Error):
+        return []
 
 
 def default_source(format_name: str) -> str:

@@ -72,7 +72,7 @@ def parse_jsonl(text: str) -> Parsed:
     rejections: list[Rejection] = []
     if stripped.startswith("["):
         try:
-            array = json.loads(stripped, strict=False)
+            array = json.loads(stripped, strict=False, parse_constant=lambda _name: None)
         except json.JSONDecodeError as exc:
             raise FeedError(f"JSON illisible à la ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}") from exc
         items = [(i + 1, json.dumps(obj, ensure_ascii=False)) for i, obj in enumerate(array)]
@@ -86,7 +86,8 @@ def parse_jsonl(text: str) -> Parsed:
     for line_no, line in items:
         try:
             # strict=False: raw control characters inside strings are stripped later, not a reason to reject.
-            obj = json.loads(line, strict=False)
+            # NaN and Infinity are not JSON (the stored raw record must be): read them as missing values.
+            obj = json.loads(line, strict=False, parse_constant=lambda _name: None)
         except json.JSONDecodeError as exc:
             rejections.append(Rejection(line_no, None, f"JSON illisible : {exc.msg} (colonne {exc.colno})", line[:10_000]))
             continue
@@ -95,7 +96,7 @@ def parse_jsonl(text: str) -> Parsed:
             continue
         objects.append(obj)
         lines.append(line_no)
-        raws.append(line)
+        raws.append(json.dumps(obj, ensure_ascii=False))  # valid JSON even when the line was lenient
     keys: list[str] = []
     for obj in objects:
         for key in obj:

@@ -73,7 +73,7 @@ def process_file(store: Store, path: Path, locator: Locator | None = None) -> In
 
     started = utcnow()
     try:
-        parsed = formats.parse(data, original)
+        parsed = formats.parse(data, original, source_tag=source_tag, pack=store.pack)
     except FeedError as exc:
         parsed = Parsed(
             "inconnu", pd.DataFrame(), pd.DataFrame(), 1, [Rejection(None, exc.field, exc.reason, None)]

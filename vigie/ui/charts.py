@@ -45,10 +45,16 @@ def timeline_chart(frame: pd.DataFrame, election: Election | None, bucket: str, 
                             legend=None),
             tooltip=[alt.Tooltip("phase:N", title=titles["phase"])],
         )
-        names = alt.Chart(phases).mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=11,
+        # Name the bands wide enough to hold a label; the short ones (silence, vote) have a tooltip.
+        wide = phases[(phases["end"] - phases["start"]) >= pd.Timedelta(days=3)]
+        names = alt.Chart(wide).mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=11,
                                             color="#374151").encode(x="start:T", y=alt.value(0), text="phase:N")
         day = pd.DataFrame({"day": [pd.Timestamp(election.election_day) + pd.Timedelta(hours=12)],
                             "label": [titles["election_day"]]})
-        rule = alt.Chart(day).mark_rule(color="#b91c1c", strokeDash=[6, 3], size=2).encode(x="day:T")
-        layers = [bands, names, rule]
+        rule = alt.Chart(day).mark_rule(color="#b91c1c", strokeDash=[6, 3], size=2).encode(
+            x="day:T", tooltip=[alt.Tooltip("label:N", title=titles["election_day"])])
+        rule_label = alt.Chart(day).mark_text(align="left", baseline="top", dx=4, dy=16, fontSize=11,
+                                              color="#b91c1c", fontWeight="bold").encode(
+            x="day:T", y=alt.value(0), text="label:N")
+        layers = [bands, names, rule, rule_label]
     return alt.layer(*layers, bars).resolve_scale(color="independent").properties(height=420)

@@ -56,20 +56,24 @@ def sidebar_filters(pack: Pack, sources: list[str]) -> Filters:
         if st.session_state["f_phase"] == CUSTOM:
             st.date_input(t("period"), key="f_dates", format="DD/MM/YYYY")
         st.multiselect(t("departement"), sorted(dep_names, key=dep_names.get), key="f_dep",
-                       format_func=dep_names.get)
+                       format_func=dep_names.get, placeholder=t("choose"))
         chosen_deps = set(st.session_state["f_dep"])
         commune_options = sorted(
             (c for c, d in zip(communes["commune_code"], communes["departement_code"]) if not chosen_deps or d in chosen_deps),
             key=commune_names.get,
         )
         st.session_state["f_commune"] = [c for c in st.session_state["f_commune"] if c in commune_options]
-        st.multiselect(t("commune"), commune_options, key="f_commune", format_func=commune_names.get)
+        st.multiselect(t("commune"), commune_options, key="f_commune", format_func=commune_names.get,
+                       placeholder=t("choose"))
         st.multiselect(t("category"), [*CATEGORIES, UNCATEGORISED], key="f_cat",
-                       format_func=lambda c: category_label(None if c == UNCATEGORISED else c, lang(), short=True))
-        st.multiselect(t("severity"), list(SEVERITIES), key="f_grav", format_func=lambda s: severity_label(s, lang()))
-        st.multiselect(t("status"), list(STATUSES), key="f_statut", format_func=lambda s: status_label(s, lang()))
+                       format_func=lambda c: category_label(None if c == UNCATEGORISED else c, lang(), short=True),
+                       placeholder=t("choose"))
+        st.multiselect(t("severity"), list(SEVERITIES), key="f_grav", format_func=lambda s: severity_label(s, lang()),
+                       placeholder=t("choose"))
+        st.multiselect(t("status"), list(STATUSES), key="f_statut", format_func=lambda s: status_label(s, lang()),
+                       placeholder=t("choose_status"))
         known_sources = sorted(set(sources) | set(st.session_state["f_source"]))
-        st.multiselect(t("source"), known_sources, key="f_source")
+        st.multiselect(t("source"), known_sources, key="f_source", placeholder=t("choose"))
         st.button(t("reset_filters"), on_click=_reset, args=(pack,), width="stretch")
     filters = _from_state(pack)
     st.query_params.from_dict(filters.to_query_params())

@@ -76,6 +76,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "language": ("Langue", "Language"),
     "rate_unavailable": ("Pas de population dans ce pack pays : taux indisponible.",
                          "No population in this country pack: rate unavailable."),
+    "choose": ("Toutes", "All"),
+    "choose_status": ("Tous sauf faux et doublons", "All but false and duplicates"),
     "page_incidents": ("Incidents", "Incidents"),
     "page_triage": ("Triage", "Triage"),
     "search": ("Rechercher (description, lieu)", "Search (description, place)"),

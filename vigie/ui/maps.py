@@ -159,14 +159,15 @@ def choropleth_deck(pack: Pack, geojson: dict, lang: str, points: pd.DataFrame |
 
 
 def legend_html(breaks: list[float], fmt) -> str:
-    """A small legend: grey for zero, then one swatch per class (numbers formatted by the caller)."""
-    items = [f"<span style='background:rgb{EMPTY};width:14px;height:14px;display:inline-block;"
-             "border:1px solid #bbb'></span>&nbsp;0"]
-    edges = [0.0, *breaks]
-    for i, colour in enumerate(PALETTE[: len(edges)]):
-        label = f"&gt; {html.escape(fmt(edges[i]))}"
-        items.append(f"<span style='background:rgb{colour};width:14px;height:14px;display:inline-block'></span>"
-                     f"&nbsp;{label}")
+    """A small legend: grey for zero, then one swatch per class, labelled by its upper bound."""
+    def swatch(colour) -> str:
+        return (f"<span style='background:rgb{colour};width:14px;height:14px;display:inline-block;"
+                "border:1px solid #bbb;vertical-align:middle'></span>&nbsp;")
+
+    items = [swatch(EMPTY) + "0"]
+    for i, colour in enumerate(PALETTE[: len(breaks) + 1]):
+        bound = f"≤ {fmt(breaks[i])}" if i < len(breaks) else f"&gt; {fmt(breaks[-1])}" if breaks else "&gt; 0"
+        items.append(swatch(colour) + html.escape(bound).replace("&amp;gt;", "&gt;"))
     return "<div style='font-size:0.85rem;display:flex;gap:12px;flex-wrap:wrap'>" + "".join(
         f"<span>{item}</span>" for item in items) + "</div>"
 

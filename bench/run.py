@@ -1,0 +1,1134 @@
+"""`make bench`: Vigie at national scale, measured against the targets of SPEC.md and a naive baseline.
+
+    python -m bench.run --incidents N [--repeat K] [--out BENCHMARKS.md] [--smoke] [--work DIR]
+
+One run, deterministic data (numpy default_rng(42)), in this order:
+
+1. generate N distinct reports (+ ~2 % exact duplicates) as native CSV files;
+2. ingest them through the real path (inbox → process_inbox) in 100,000-row files, then 1,000-row
+   files, check that the counts add up, and give the incidents statuses through the audit trail;
+3. every query in queries/ for the operator and the journalist, with realistic filters (median, p95);
+4. every page's full script run with AppTest, per role, cold and warm;
+5. the map payload sent to the browser, at two incident counts;
+6. a real `streamlit run app.py` server with headless Chromium on the pages: its peak memory;
+7. streaming: small files into the inbox while that server runs; time until each is committed
+   (moved to processed/) and until the overview in the browser shows it;
+8. the naive baseline (pandas + geopandas sjoin on every rerun) on the same files, in a subprocess.
+
+Everything goes to the work folder (bench/out/, git-ignored) and, unless --smoke, BENCHMARKS.md.
+`--smoke` runs every section on 2,000 incidents in well under a minute, to keep the harness working.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from bench import gen
+from bench.profile import instrument
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+USERS = ROOT / "tests" / "fixtures" / "users.toml"
+APP = ROOT / "app.py"
+PAGES = ("pages/overview.py", "pages/map.py", "pages/timeline.py")
+ROLES = ("operator", "journalist")
+ACCOUNTS = {"operator": "operateur", "journalist": "journaliste"}  # tests/fixtures/users.toml
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--enable-unsafe-swiftshader",
+]
+BULK_ROWS = 100_000
+SMALL_ROWS = 1_000
+
+# Targets from SPEC.md, "Performance".
+TARGET_INGEST = 100_000  # reports/s
+TARGET_QUERY_P95 = 0.150  # s
+TARGET_PAGE = 1.5  # s
+TARGET_PAYLOAD = 300_000  # bytes
+TARGET_RSS = 1.5e9  # bytes
+TARGET_STREAM_P95 = 5.0  # s
+
+
+@dataclass
+class Config:
+    incidents: int
+    repeat: int
+    smoke: bool
+    work: Path
+    out: Path | None
+    command: str
+    page_cold: int = 3
+    page_warm: int = 5
+    naive_repeat: int = 3
+    stream_seconds: float = 60.0
+    stream_rate: int = 1_000  # reports per second
+    stream_files_per_second: int = 4
+    tail_files: int = 20  # 1,000-row files into the full store, after the bulk files
+    fresh_small_files: int = 100  # 1,000-row files into a fresh store
+    browser_roles: tuple[str, ...] = ROLES
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, argv: list[str]) -> "Config":
+        n = 2_000 if args.smoke else args.incidents
+        cfg = cls(
+            incidents=n,
+            repeat=args.repeat or (3 if args.smoke else 20),
+            smoke=args.smoke,
+            work=(args.work or OUT).resolve(),
+            out=None if args.smoke else (args.out or ROOT / "BENCHMARKS.md"),
+            command="python -m bench.run " + " ".join(argv),
+        )
+        if args.smoke:
+            cfg = dataclasses.replace(cfg, page_cold=1, page_warm=1, naive_repeat=1, stream_seconds=3.0,
+                                      stream_rate=200, stream_files_per_second=2, tail_files=1,
+                                      fresh_small_files=1, browser_roles=("operator",))
+        else:
+            cfg.stream_seconds = args.stream_seconds or (60.0 if n >= 1_000_000 else 15.0)
+            cfg.fresh_small_files = max(1, min(100, n // 5_000))
+            cfg.tail_files = 20 if n >= 100_000 else 1
+        return cfg
+
+
+class Report:
+    """Sections of rows (plain dicts), saved as JSON and rendered as Markdown."""
+
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+        self.meta: dict = {}
+        self.sections: dict[str, dict] = {}
+
+    def section(self, name: str) -> dict:
+        return self.sections.setdefault(name, {"rows": [], "notes": []})
+
+    def add(self, name: str, **row) -> dict:
+        self.section(name)["rows"].append(row)
+        return row
+
+    def note(self, name: str, text: str) -> None:
+        self.section(name)["notes"].append(text)
+
+    def rows(self, name: str) -> list[dict]:
+        return self.sections.get(name, {}).get("rows", [])
+
+    def as_dict(self) -> dict:
+        return {"meta": self.meta, "sections": self.sections}
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def median(values) -> float:
+    return float(statistics.median(values))
+
+
+def p95(values) -> float:
+    return float(np.percentile(np.asarray(values, dtype=float), 95))
+
+
+def settings_for(home: Path):
+    from vigie.config import Settings
+
+    return Settings(home=home, pack="benin", users_file=USERS, demo=False, clock="data")
+
+
+def fresh_settings(home: Path):
+    shutil.rmtree(home, ignore_errors=True)
+    settings = settings_for(home)
+    settings.ensure_dirs()
+    return settings
+
+
+# -- machine -----------------------------------------------------------------------------------
+def machine_info(cfg: Config) -> dict:
+    def cpu_model() -> str:
+        with contextlib.suppress(OSError):
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+        return platform.processor() or "?"
+
+    def mem_total() -> int | None:
+        with contextlib.suppress(OSError):
+            for line in Path("/proc/meminfo").read_text().splitlines():
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+        return None
+
+    def git(*args: str) -> str:
+        with contextlib.suppress(Exception):
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        return ""
+
+    versions = {}
+    for package in ("duckdb", "streamlit", "pandas", "pyarrow", "numpy", "geopandas", "shapely", "pydeck",
+                    "playwright"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[package] = metadata.version(package)
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": cfg.command,
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "ram_bytes": mem_total(),
+        "cpu": cpu_model(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "incidents": cfg.incidents,
+        "repeat": cfg.repeat,
+        "smoke": cfg.smoke,
+    }
+
+
+# -- 1. data -----------------------------------------------------------------------------------
+@dataclass
+class Files:
+    bulk: list[Path]  # 100,000-row files, then
+    tail: list[Path]  # 1,000-row files: together they are the whole data set
+    fresh_small: list[Path]  # 1,000-row files for a fresh store (the first rows of the data set)
+
+    @property
+    def all(self) -> list[Path]:
+        return self.bulk + self.tail
+
+
+def step_generate(cfg: Config, report: Report, pack) -> tuple[gen.Dataset, Files]:
+    log(f"generating {cfg.incidents:,} reports")
+    start = time.perf_counter()
+    data = gen.generate(pack, cfg.incidents, seed=42)
+    generated = time.perf_counter() - start
+    folder = cfg.work / f"files-{cfg.incidents}"
+    shutil.rmtree(folder, ignore_errors=True)
+    start = time.perf_counter()
+    n_tail = min(cfg.tail_files * SMALL_ROWS, data.n_rows // 2)
+    head = data.table.slice(0, data.n_rows - n_tail)
+    files = Files(
+        bulk=gen.write_files(head, folder, BULK_ROWS, "bulk"),
+        tail=gen.write_files(data.table.slice(data.n_rows - n_tail), folder, SMALL_ROWS, "tail"),
+        fresh_small=gen.write_files(data.table.slice(0, min(cfg.fresh_small_files * SMALL_ROWS, data.n_rows)),
+                                    folder / "fresh-small", SMALL_ROWS, "small"),
+    )
+    written = time.perf_counter() - start
+    size = sum(p.stat().st_size for p in files.all)
+    kinds = np.bincount(data.kind, minlength=3) / data.n_rows
+    report.add("data", item="reports generated (distinct + exact duplicates)", value=data.n_rows,
+               detail=f"{data.n_unique:,} distinct + {data.n_duplicates:,} duplicates")
+    report.add("data", item="generation time", value=generated, unit="s")
+    report.add("data", item="CSV writing time", value=written, unit="s",
+               detail=f"{len(files.bulk)} × ≤100,000-row + {len(files.tail)} × 1,000-row files, {size / 1e6:,.0f} MB")
+    report.add("data", item="location given as", value=None,
+               detail=f"coordinates {kinds[0]:.0%}, commune name {kinds[1]:.0%}, locality name {kinds[2]:.0%}")
+    return data, files
+
+
+# -- 2. ingest ---------------------------------------------------------------------------------
+@contextlib.contextmanager
+def stage_timer():
+    """Time the ingest stages (parse, normalize, locate, JSON of raw records, move) by wrapping them."""
+    from vigie import geo
+    from vigie.ingest import formats, pipeline
+
+    totals: dict[str, float] = {}
+
+    def wrap(owner, name: str, label: str):
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                totals[label] = totals.get(label, 0.0) + time.perf_counter() - start
+
+        setattr(owner, name, timed)
+        return owner, name, original
+
+    patches = [
+        wrap(formats, "parse", "parse CSV (records.read_csv_text + frame)"),
+        wrap(pipeline, "normalize", "normalize (validate, types, locate)"),
+        wrap(geo.Locator, "locate", "  of which locate (points + names)"),
+        wrap(pipeline, "_raw_as_json", "raw records as JSON"),
+        wrap(pipeline, "_move", "move to processed/"),
+    ]
+    try:
+        yield totals
+    finally:
+        for owner, name, original in reversed(patches):
+            setattr(owner, name, original)
+
+
+def ingest_files(store, settings, paths: list[Path]) -> tuple[float, list[float], list]:
+    """Drop `paths` into the inbox, then process it; (seconds, seconds per file, results)."""
+    from vigie.ingest.inbox import drop_bytes, process_inbox
+
+    for path in paths:
+        drop_bytes(settings.inbox, path.read_bytes(), path.name)
+    marks = [time.perf_counter()]
+    results = process_inbox(store, settings, after_each=lambda _s, _r: marks.append(time.perf_counter()))
+    return marks[-1] - marks[0], list(np.diff(marks)), results
+
+
+def give_statuses(store) -> tuple[int, float]:
+    """Statuses through the append-only audit trail, in one INSERT…SELECT per kind of change.
+
+    By hash(incident_id) % 100: 0–59 verified; 60–64 verified then escalated; 65–67 verified, escalated,
+    resolved; 68–69 verified but held back; 70–79 false; 80–89 under verification; 90–99 new. So 70 %
+    are verified and 68 % published.
+    """
+    plan = [
+        ("status", "verifie", "h < 70", 20),
+        ("status", "transmis", "h between 60 and 67", 90),
+        ("status", "clos", "h between 65 and 67", 300),
+        ("held", "true", "h between 68 and 69", 30),
+        ("status", "faux", "h between 70 and 79", 45),
+        ("status", "en_verification", "h between 80 and 89", 10),
+    ]
+    start = time.perf_counter()
+    with store.write_lock:
+        cur = store.raw_cursor()
+        cur.execute("begin")
+        n = 0
+        for field, value, condition, minutes in plan:
+            # Literals only from the fixed plan above; the verification delay varies per incident.
+            cur.execute(
+                f"""
+                insert into status_events
+                select nextval('event_seq'), incident_id,
+                       occurred_at + to_minutes({minutes} + h * 7 % 240), 'bench', $field, null, $value, null
+                from (select incident_id, occurred_at, (hash(incident_id) % 100)::bigint as h from incidents)
+                where {condition}
+                order by incident_id
+                """,
+                {"field": field, "value": value},
+            )
+            n += cur.fetchone()[0]
+        cur.execute("commit")
+    store.bump()
+    return n, time.perf_counter() - start
+
+
+def step_ingest(cfg: Config, report: Report, pack, data: gen.Dataset, files: Files):
+    from vigie.store import Store
+
+    sec = "ingest"
+    settings = fresh_settings(cfg.work / f"state-{cfg.incidents}")
+    start = time.perf_counter()
+    store = Store.open(settings)
+    report.add(sec, item="open a fresh store (schema, views, communes)", value=time.perf_counter() - start,
+               unit="s")
+    try:
+        log(f"bulk ingest: {len(files.bulk)} files")
+        sql_totals = instrument(store)
+        with stage_timer() as stages:
+            seconds, per_file, results = ingest_files(store, settings, files.bulk)
+        rows = sum(r.received for r in results)
+        rate = rows / seconds
+        per_file_rates = [r.received / s for r, s in zip(results, per_file) if s > 0]
+        report.add(sec, item=f"bulk ingest, {BULK_ROWS:,}-row files (overall)", value=rate, unit="reports/s",
+                   target=f"≥ {TARGET_INGEST:,}", ok=rate >= TARGET_INGEST,
+                   detail=f"{rows:,} reports in {seconds:.1f} s, {len(results)} files")
+        report.add(sec, item=f"bulk ingest, {BULK_ROWS:,}-row files (median file)",
+                   value=median(per_file_rates), unit="reports/s", target=f"≥ {TARGET_INGEST:,}",
+                   ok=median(per_file_rates) >= TARGET_INGEST,
+                   detail=f"per file {median(per_file):.2f} s median, {max(per_file):.2f} s max")
+        breakdown = {**stages, **{f"SQL: {k}": v for k, v in sql_totals.items()}}
+        accounted = sum(v for k, v in breakdown.items() if not k.startswith("  "))
+        breakdown["other (read file, sha256, pandas glue)"] = max(0.0, seconds - accounted)
+        report.section(sec)["breakdown"] = {
+            "total_s": seconds,
+            "stages": sorted(([k, v] for k, v in breakdown.items() if v >= 0.0005 * seconds), key=lambda kv: -kv[1]),
+        }
+
+        log(f"1,000-row files into the full store: {len(files.tail)} files")
+        seconds_t, per_file_t, results_t = ingest_files(store, settings, files.tail)
+        rows_t = sum(r.received for r in results_t)
+        rate_t = rows_t / seconds_t
+        report.add(sec, item=f"{SMALL_ROWS:,}-row files into the full store", value=rate_t, unit="reports/s",
+                   target=f"≥ {TARGET_INGEST:,}", ok=rate_t >= TARGET_INGEST,
+                   detail=f"{len(results_t)} files; per file {median(per_file_t) * 1000:.0f} ms median, "
+                          f"p95 {p95(per_file_t) * 1000:.0f} ms")
+
+        # Nothing lost: every row accepted, duplicate or quarantined, and the totals are the data set's.
+        everything = results + results_t
+        accepted = sum(r.accepted for r in everything)
+        duplicate = sum(r.duplicate for r in everything)
+        quarantined = sum(r.quarantined for r in everything)
+        failed = [r.file_name for r in everything if r.error]
+        cur = store.raw_cursor()
+        n_reports = cur.execute("select count(*) from reports").fetchone()[0]
+        n_incidents = cur.execute("select count(*) from incidents").fetchone()[0]
+        counts_ok = (accepted == data.n_unique == n_reports == n_incidents and duplicate == data.n_duplicates
+                     and quarantined == 0 and not failed
+                     and all(r.received == r.accepted + r.duplicate + r.quarantined for r in everything))
+        report.add(sec, item="counts add up (received = accepted + duplicates + quarantined)",
+                   value=None, ok=counts_ok,
+                   detail=f"{accepted:,} accepted (expected {data.n_unique:,}), {duplicate:,} duplicates "
+                          f"(expected {data.n_duplicates:,}), {quarantined} quarantined, {len(failed)} failed; "
+                          f"{n_reports:,} reports, {n_incidents:,} incidents in the store")
+        # Locating: the commune found against the commune each report was generated in.
+        truth = pa.table({"source_ref": data.table.column("id"), "truth": data.commune_code.astype(str)})
+        cur.register("truth", truth)
+        right, located, total = cur.execute(
+            """
+            select count(*) filter (where r.commune_code = t.truth), count(r.commune_code), count(*)
+            from reports r join (select distinct source_ref, truth from truth) t using (source_ref)
+            """
+        ).fetchone()
+        cur.unregister("truth")
+        report.add(sec, item="reports located in the commune they were generated in", value=right / total,
+                   unit="share", detail=f"{right:,} of {total:,}; {located:,} located at all")
+        n_events, seconds_e = give_statuses(store)
+        report.add(sec, item="status events appended (one INSERT…SELECT per kind)", value=n_events / seconds_e,
+                   unit="events/s", detail=f"{n_events:,} events in {seconds_e:.2f} s")
+        published = store.cursor("journalist").execute("select count(*) from incidents").fetchone()[0]
+        report.note(sec, f"{published:,} incidents published to journalists after the status events.")
+        cur.execute("checkpoint")
+    finally:
+        store.close()
+
+    # 1,000-row files into a fresh store: the per-file cost without a large table to dedupe against.
+    log(f"1,000-row files into a fresh store: {len(files.fresh_small)} files")
+    small = fresh_settings(cfg.work / f"state-{cfg.incidents}-small")
+    store = Store.open(small)
+    try:
+        seconds_s, per_file_s, results_s = ingest_files(store, small, files.fresh_small)
+        rows_s = sum(r.received for r in results_s)
+        rate_s = rows_s / seconds_s
+        report.add(sec, item=f"{SMALL_ROWS:,}-row files into a fresh store", value=rate_s, unit="reports/s",
+                   target=f"≥ {TARGET_INGEST:,}", ok=rate_s >= TARGET_INGEST,
+                   detail=f"{len(results_s)} files; per file {median(per_file_s) * 1000:.0f} ms median, "
+                          f"p95 {p95(per_file_s) * 1000:.0f} ms")
+        give_statuses(store)
+        small_incidents = store.raw_cursor().execute("select count(*) from incidents").fetchone()[0]
+    finally:
+        store.close()
+    return settings, small, small_incidents
+
+
+# -- 3. queries --------------------------------------------------------------------------------
+def filter_variants(pack) -> list[tuple[str, object]]:
+    from vigie.filters import Filters, from_query_params
+
+    base = from_query_params({}, pack)
+    communes = pack.communes
+    dep = communes.loc[communes["departement"] == "Atlantique", "departement_code"].iloc[0]
+    cotonou = communes.loc[communes["commune"] == "Cotonou", "commune_code"].iloc[0]
+    return [
+        ("no filter", base),
+        ("one département (Atlantique)", dataclasses.replace(base, departements=(dep,))),
+        ("category + severity (violence, grave)", dataclasses.replace(base, categories=("violence",), severities=(3,))),
+        ("phase (campagne)", base.with_phase(pack, "campagne")),
+        ("one commune (Cotonou)", dataclasses.replace(base, communes=(cotonou,))),
+    ]
+
+
+# Values the pages pass for the parameters that are not filters (see pages/ and vigie/ui/).
+LIMITS = {"latest_incidents": 50, "map_points": 3000, "ingest_status": 20, "triage_queue": 500,
+          "unlocated_incidents": 200, "incident_search": 200}
+SEARCH_TEXT = "bourrage"  # a word of some generated descriptions, for the search query's text variant
+
+
+def query_params(query, filters, context: dict) -> dict | None:
+    """Bound parameters for `query`, or None when it takes a parameter this harness does not know."""
+    params = filters.params() if filters is not None and "date_from" in query.params else {}
+    known = {"limit": LIMITS.get(query.name, 100), "offset": 0, "bucket": "day", "q": "", **context}
+    for name in query.params - set(params):
+        if name not in known:
+            return None
+        params[name] = known[name]
+    return params
+
+
+def timed_runs(store, role: str, name: str, params: dict, repeat: int) -> tuple[int, list[float]]:
+    from vigie import sql
+
+    rows = len(sql.run(store, role, name, params))  # warm-up, not timed
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        sql.run(store, role, name, params)
+        times.append(time.perf_counter() - start)
+    return rows, times
+
+
+def step_queries(cfg: Config, report: Report, settings) -> None:
+    from vigie import sql
+    from vigie.store import Store
+
+    sec = "queries"
+    target = f"p95 ≤ {TARGET_QUERY_P95 * 1000:.0f} ms"
+    store = Store.open(settings)
+    try:
+        variants = filter_variants(store.pack)
+        for role in ROLES:
+            cur = store.cursor(role)
+            context = {
+                "now": sql.run(store, role, "data_clock")["latest"].iloc[0].to_pydatetime(),
+                # The incident a detail view would open: the latest one this role may see.
+                "incident_id": cur.execute(
+                    "select incident_id from incidents order by occurred_local desc limit 1").fetchone()[0],
+            }
+            cur.close()
+            for name in sql.names():
+                query = sql.load(name)
+                if role not in query.roles:
+                    continue
+                runs = variants if "date_from" in query.params else [("—", None)]
+                if "q" in query.params:
+                    runs = runs + [(f"no filter, text \"{SEARCH_TEXT}\"", variants[0][1])]
+                for label, filters in runs:
+                    params = query_params(query, filters, context)
+                    if params is None:
+                        report.note(sec, f"{name}: parameters {sorted(query.params)} not all known; not measured.")
+                        break
+                    if label.startswith("no filter, text"):
+                        params["q"] = SEARCH_TEXT
+                    rows, times = timed_runs(store, role, name, params, cfg.repeat)
+                    report.add(sec, item=name, role=role, filters=label, median=median(times), p95=p95(times),
+                               rows=rows, target=target, ok=p95(times) <= TARGET_QUERY_P95)
+                if name == "timeline":  # the page's other bucket
+                    params = {**query_params(query, variants[0][1], context), "bucket": "hour"}
+                    rows, times = timed_runs(store, role, name, params, cfg.repeat)
+                    report.add(sec, item=name, role=role, filters="no filter, per hour", median=median(times),
+                               p95=p95(times), rows=rows, target=target, ok=p95(times) <= TARGET_QUERY_P95)
+            log(f"queries ({role}): done")
+    finally:
+        store.close()
+
+
+# -- 4. and 5. pages and payload (AppTest, in this process) ---------------------------------------
+@contextlib.contextmanager
+def app_state(settings):
+    """Point the app at a state folder; afterwards stop its inbox thread and close its store."""
+    from vigie.ui import data
+
+    saved = {k: os.environ.get(k) for k in ("VIGIE_HOME", "VIGIE_USERS", "VIGIE_CLOCK", "VIGIE_DEMO")}
+    os.environ.update(VIGIE_HOME=str(settings.home), VIGIE_USERS=str(USERS), VIGIE_CLOCK="data")
+    os.environ.pop("VIGIE_DEMO", None)
+    data.get_store.clear()
+    data._cached.clear()
+    try:
+        yield data
+    finally:
+        with contextlib.suppress(Exception):
+            store = data.get_store()
+            watcher = getattr(store, "watcher", None)
+            if watcher:
+                watcher.stop()
+                watcher.join(timeout=10)
+            store.close()
+        data.get_store.clear()
+        data._cached.clear()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def logged_in_app(role: str):
+    from streamlit.testing.v1 import AppTest
+
+    from vigie.auth import User
+
+    at = AppTest.from_file(str(APP), default_timeout=600)
+    at.session_state["user"] = User(f"bench-{role}", f"Bench {role}", role, "", False)
+    return at
+
+
+def _check(at, what: str) -> None:
+    if at.exception:
+        raise RuntimeError(f"{what}: {at.exception[0].value if at.exception else ''}")
+    errors = [e.value for e in at.error]
+    if errors:
+        raise RuntimeError(f"{what}: {errors}")
+
+
+def deck_bytes(at) -> int:
+    decks = at.get("deck_gl_json_chart")
+    return len(decks[0].proto.json.encode()) if decks else 0
+
+
+def step_pages(cfg: Config, report: Report, settings, small_settings, small_incidents: int) -> None:
+    sec = "pages"
+    with app_state(settings) as data:
+        start = time.perf_counter()
+        data.get_store()
+        report.note(sec, f"Opening the store in the server (first session): {time.perf_counter() - start:.2f} s.")
+        for role in ROLES:
+            at = logged_in_app(role)
+            at.run()
+            _check(at, f"first run ({role})")
+            for page in PAGES:
+                cold, warm = [], []
+                for _ in range(cfg.page_cold):
+                    data._cached.clear()
+                    at.switch_page(page)
+                    start = time.perf_counter()
+                    at.run()
+                    cold.append(time.perf_counter() - start)
+                    _check(at, f"{page} ({role})")
+                for _ in range(cfg.page_warm):
+                    start = time.perf_counter()
+                    at.run()
+                    warm.append(time.perf_counter() - start)
+                    _check(at, f"{page} ({role})")
+                report.add(sec, item=page, role=role, cold=median(cold), warm=median(warm),
+                           target=f"≤ {TARGET_PAGE} s", ok=median(cold) <= TARGET_PAGE and median(warm) <= TARGET_PAGE)
+                if page != "pages/timeline.py":
+                    report.add("payload", item=f"{page} deck JSON", role=role, incidents=cfg.incidents,
+                               bytes=deck_bytes(at), target=f"≤ {TARGET_PAYLOAD // 1000} KB",
+                               ok=0 < deck_bytes(at) <= TARGET_PAYLOAD)
+                log(f"page {page} ({role}): cold {median(cold):.2f} s, warm {median(warm):.2f} s")
+            if role == "operator":  # the map with the located incidents (points layer, capped at 3,000)
+                at.switch_page("pages/map.py")
+                at.run()
+                at.toggle(key="map_points").set_value(True)
+                at.run()
+                _check(at, "map with points")
+                report.add("payload", item="pages/map.py deck JSON + points layer", role=role,
+                           incidents=cfg.incidents, bytes=deck_bytes(at), target=f"≤ {TARGET_PAYLOAD // 1000} KB",
+                           ok=0 < deck_bytes(at) <= TARGET_PAYLOAD)
+    # The same map at another incident count: the payload must not grow with N.
+    with app_state(small_settings):
+        for role in ROLES:
+            at = logged_in_app(role)
+            at.run()
+            at.switch_page("pages/map.py")
+            at.run()
+            _check(at, f"map at {small_incidents} incidents ({role})")
+            report.add("payload", item="pages/map.py deck JSON", role=role, incidents=small_incidents,
+                       bytes=deck_bytes(at), target=f"≤ {TARGET_PAYLOAD // 1000} KB",
+                       ok=0 < deck_bytes(at) <= TARGET_PAYLOAD)
+
+
+# -- 6. and 7. a real server: memory and streaming ---------------------------------------------------
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _proc_status(pid: int) -> dict[str, int]:
+    out = {}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, value = line.split(":", 1)
+                out[key] = int(value.split()[0]) * 1024
+    return out
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_rss = 0
+        self.hwm = 0
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            status = _proc_status(self.pid)
+            self.peak_rss = max(self.peak_rss, status.get("VmRSS", 0))
+            self.hwm = max(self.hwm, status.get("VmHWM", 0))
+            self.stop_event.wait(0.2)
+
+
+@contextlib.contextmanager
+def streamlit_server(settings, log_path: Path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
+    env.update(VIGIE_HOME=str(settings.home), VIGIE_USERS=str(USERS), VIGIE_CLOCK="data")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited ({process.returncode}); see {log_path.name}")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not become healthy in 120 s")
+            time.sleep(0.25)
+        yield process, base
+    finally:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+SEL_DECK = '[data-testid="stDeckGlJsonChart"]'
+SEL_CHART = '[data-testid="stVegaLiteChart"], .vega-embed'
+TOTAL = re.compile(r"\((?:période|period)\)\s*:\s*([0-9][0-9\s\u202f\u00a0,]*)")
+
+
+def browser_login(context, base: str, username: str) -> tuple[object, float]:
+    page = context.new_page()
+    page.set_default_timeout(600_000)
+    page.goto(base, wait_until="domcontentloaded")
+    page.wait_for_selector('input[type="password"]')
+    page.locator('[data-testid="stTextInput"] input[type="text"], [data-testid="stTextInput"] input:not([type])') \
+        .first.fill(username)
+    page.locator('input[type="password"]').fill(f"test-{username}")
+    start = time.perf_counter()
+    page.locator('[data-testid="stFormSubmitButton"] button').click()
+    page.wait_for_selector(SEL_DECK)
+    return page, time.perf_counter() - start
+
+
+def browser_open(page, url_path: str, selector: str) -> float:
+    start = time.perf_counter()
+    page.locator(f'[data-testid="stSidebarNavLink"][href*="{url_path}"]').first.click()
+    page.wait_for_url(f"**/{url_path}**")
+    page.wait_for_selector(selector)
+    return time.perf_counter() - start
+
+
+def screen_total(page) -> int | None:
+    with contextlib.suppress(Exception):
+        for text in page.locator('[data-testid="stCaptionContainer"]').all_inner_texts():
+            match = TOTAL.search(text)
+            if match:
+                return int(re.sub(r"\D", "", match.group(1)))
+    return None
+
+
+class ProcessedWatcher(threading.Thread):
+    """Polls processed/ (and failed/) every 50 ms: the server moves a file there right after its commit."""
+
+    def __init__(self, settings):
+        super().__init__(daemon=True)
+        self.folders = (settings.processed, settings.failed)
+        self.seen: dict[str, float] = {}
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            now = time.monotonic()
+            for folder in self.folders:
+                with contextlib.suppress(OSError):
+                    for name in os.listdir(folder):
+                        self.seen.setdefault(name, now)
+            self.stop_event.wait(0.05)
+
+
+def step_server(cfg: Config, report: Report, settings, pack) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from vigie.ingest.inbox import drop_bytes
+
+    mem, sec = "memory", "streaming"
+    log_path = cfg.work / f"server-{cfg.incidents}.log"
+    # Streaming data: distinct reports inside the period, so the overview's total counts each of them.
+    n_stream = int(cfg.stream_rate * cfg.stream_seconds)
+    rows_per_file = cfg.stream_rate // cfg.stream_files_per_second
+    stream = gen.generate(pack, n_stream, seed=4242, duplicate_rate=0.0, id_prefix="ST")
+    payloads = [gen.csv_bytes(stream.table.slice(o, rows_per_file)) for o in range(0, n_stream, rows_per_file)]
+
+    with streamlit_server(settings, log_path) as (process, base):
+        sampler = RssSampler(process.pid)
+        sampler.start()
+        idle = _proc_status(process.pid).get("VmRSS", 0)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                pages = {}
+                for role in cfg.browser_roles:
+                    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                    page, first = browser_login(context, base, ACCOUNTS[role])
+                    times = {"overview (login → map drawn)": first}
+                    times["map"] = browser_open(page, "carte", SEL_DECK)
+                    times["timeline"] = browser_open(page, "chronologie", SEL_CHART)
+                    times["overview again"] = browser_open(page, "vue-ensemble", SEL_DECK)
+                    pages[role] = page
+                    for what, seconds in times.items():
+                        report.add("browser", item=what, role=role, value=seconds, unit="s")
+                    log(f"browser ({role}): " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+                after_pages = _proc_status(process.pid).get("VmHWM", 0)
+                report.add(mem, item="server peak RSS after opening every page", value=after_pages,
+                           target=f"≤ {TARGET_RSS / 1e9:.1f} GB", ok=after_pages <= TARGET_RSS,
+                           detail=f"{len(cfg.browser_roles)} browser sessions; {idle / 1e6:,.0f} MB before any session")
+
+                # Streaming, with the operator's overview open in the browser.
+                watcher = ProcessedWatcher(settings)
+                watcher.start()
+                screen = pages.get("operator") or next(iter(pages.values()))
+                base_total = None
+                deadline = time.monotonic() + 60
+                while base_total is None and time.monotonic() < deadline:
+                    base_total = screen_total(screen)
+                    time.sleep(0.1)
+                dropped: list[tuple[str, float]] = []
+
+                def writer() -> None:
+                    t0 = time.monotonic()
+                    for k, payload in enumerate(payloads):
+                        due = t0 + k / cfg.stream_files_per_second
+                        time.sleep(max(0.0, due - time.monotonic()))
+                        path = drop_bytes(settings.inbox, payload, f"stream-{k + 1:05d}.csv")
+                        dropped.append((path.name, time.monotonic()))
+
+                log(f"streaming {n_stream:,} reports over {cfg.stream_seconds:.0f} s "
+                    f"({cfg.stream_files_per_second} files/s of {rows_per_file})")
+                thread = threading.Thread(target=writer, daemon=True)
+                thread.start()
+                shown: list[tuple[float, int]] = []  # (time, streamed reports visible on screen)
+                end_by = time.monotonic() + cfg.stream_seconds + 120
+                while time.monotonic() < end_by:
+                    total = screen_total(screen) if base_total is not None else None
+                    if total is not None:
+                        shown.append((time.monotonic(), total - base_total))
+                    done = not thread.is_alive() and all(name in watcher.seen for name, _ in dropped)
+                    if done and (base_total is None or (shown and shown[-1][1] >= n_stream)):
+                        break
+                    time.sleep(0.1)
+                thread.join()
+                watcher.stop_event.set()
+                final_hwm = _proc_status(process.pid).get("VmHWM", 0)
+            finally:
+                browser.close()
+        sampler.stop_event.set()
+        sampler.join()
+
+    report.add(mem, item="server peak RSS over the whole run (pages + streaming)", value=max(final_hwm, sampler.hwm),
+               target=f"≤ {TARGET_RSS / 1e9:.1f} GB", ok=max(final_hwm, sampler.hwm) <= TARGET_RSS,
+               detail="VmHWM of the streamlit process")
+    committed = [watcher.seen[name] - at for name, at in dropped if name in watcher.seen]
+    missing = len(dropped) - len(committed)
+    report.add(sec, item="reports written", value=n_stream, unit="reports",
+               detail=f"{len(dropped)} files of {rows_per_file} over {cfg.stream_seconds:.0f} s "
+                      f"({cfg.stream_rate:,} reports/s)")
+    if committed:
+        report.add(sec, item="drop → committed (file moved to processed/), p50", value=median(committed), unit="s")
+        report.add(sec, item="drop → committed (file moved to processed/), p95", value=p95(committed), unit="s",
+                   target=f"≤ {TARGET_STREAM_P95:.0f} s", ok=p95(committed) <= TARGET_STREAM_P95 and not missing,
+                   detail=f"max {max(committed):.2f} s; {missing} files never committed")
+        last = max(watcher.seen[name] for name, _ in dropped if name in watcher.seen)
+        report.add(sec, item="sustained ingest rate while serving", value=n_stream / (last - dropped[0][1]),
+                   unit="reports/s", detail="first drop → last commit")
+    # On screen: file k is visible once the overview's total has grown by the reports of files 0..k.
+    if shown:
+        on_screen = []
+        for k, (_, at) in enumerate(dropped):
+            need = (k + 1) * rows_per_file
+            seen_at = next((t for t, visible in shown if visible >= need), None)
+            if seen_at is not None:
+                on_screen.append(max(0.0, seen_at - at))
+        if on_screen:
+            report.add(sec, item="drop → shown on the open overview (browser), p50", value=median(on_screen), unit="s")
+            report.add(sec, item="drop → shown on the open overview (browser), p95", value=p95(on_screen), unit="s",
+                       target=f"≤ {TARGET_STREAM_P95:.0f} s", ok=p95(on_screen) <= TARGET_STREAM_P95,
+                       detail=f"max {max(on_screen):.2f} s; {len(dropped) - len(on_screen)} files never shown; "
+                              "includes the page's auto-refresh period")
+    else:
+        report.note(sec, "The overview's total could not be read in the browser: on-screen latency not measured.")
+    # Afterwards, in the store itself: every streamed report is there.
+    from vigie.store import Store
+
+    store = Store.open(settings)
+    try:
+        n = store.raw_cursor().execute("select count(*) from reports where source_ref like 'ST-%'").fetchone()[0]
+    finally:
+        store.close()
+    report.add(sec, item="streamed reports in the store afterwards", value=n, unit="reports",
+               ok=n == n_stream, detail=f"expected {n_stream:,}")
+
+
+# -- 8. naive baseline -------------------------------------------------------------------------
+def step_naive(cfg: Config, report: Report, files: Files) -> dict:
+    log(f"naive baseline: {len(files.all)} files × {cfg.naive_repeat}")
+    cmd = [sys.executable, "-m", "bench.naive", "--repeat", str(cfg.naive_repeat), *map(str, files.all)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout)
+    report.section("naive")["result"] = result
+    return result
+
+
+def naive_ratios(report: Report, naive: dict) -> None:
+    """Naive / Vigie for the same page-equivalent work (operator, no filter)."""
+    def query(name: str) -> dict | None:
+        return next((r for r in report.rows("queries") if r["item"] == name and r["role"] == "operator"
+                     and r["filters"] == "no filter"), None)
+
+    def page(path: str) -> dict | None:
+        return next((r for r in report.rows("pages") if r["item"] == path and r["role"] == "operator"), None)
+
+    m = naive["median"]
+    pairs = [
+        ("map aggregate (map_by_commune query)", m["map"], (query("map_by_commune") or {}).get("median")),
+        ("timeline aggregate (timeline query, per day)", m["timeline"], (query("timeline") or {}).get("median")),
+        ("full overview page, Vigie cold (no cached result)", m["page"], (page("pages/overview.py") or {}).get("cold")),
+        ("full overview page, Vigie warm (cached)", m["page"], (page("pages/overview.py") or {}).get("warm")),
+        ("full map page, Vigie cold", m["map"], (page("pages/map.py") or {}).get("cold")),
+        ("full timeline page, Vigie cold", m["timeline"], (page("pages/timeline.py") or {}).get("cold")),
+    ]
+    for item, naive_s, vigie_s in pairs:
+        report.add("baseline", item=item, naive=naive_s, vigie=vigie_s,
+                   ratio=(naive_s / vigie_s) if vigie_s else None)
+    report.add("baseline", item="naive: read + parse + sjoin + dedupe (every rerun)", naive=m["load"], vigie=None,
+               ratio=None)
+    rss = naive.get("peak_rss_bytes")
+    server = next((r["value"] for r in report.rows("memory") if "whole run" in r["item"]), None)
+    report.add("baseline", item="peak memory (naive process vs Vigie server), bytes", naive=rss, vigie=server,
+               ratio=(rss / server) if rss and server else None)
+
+
+# -- Markdown ------------------------------------------------------------------------------------
+def _ok(ok) -> str:
+    return "—" if ok is None else ("pass" if ok else "**FAIL**")
+
+
+def _ms(s) -> str:
+    return "—" if s is None else f"{s * 1000:,.0f} ms" if s < 10 else f"{s:,.1f} s"
+
+
+def _s(s) -> str:
+    return "—" if s is None else f"{s:,.2f} s"
+
+
+def _value(row: dict) -> str:
+    value, unit = row.get("value"), row.get("unit", "")
+    if value is None:
+        return "—"
+    if unit == "s":
+        return _s(value)
+    if unit == "share":
+        return f"{value:.2%}"
+    if isinstance(value, float):
+        return f"{value:,.0f} {unit}".strip()
+    return f"{value:,} {unit}".strip()
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return out
+
+
+def render(report: Report) -> str:
+    meta = report.meta
+    s = report.sections
+    ram = meta.get("ram_bytes")
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Generated by `{meta['command']}` (`make bench` = `--incidents 1000000`, `make bench-quick` = 100,000) "
+        f"on {meta['date']}. Targets from SPEC.md, \"Performance\". Each time is the median of repeated runs; "
+        "the naive baseline runs in the same run, on the same files.",
+        "",
+        f"- Machine: {meta['nproc']} cores ({meta['cpu']}), {ram / 2**30:.0f} GiB RAM" if ram else "- Machine: ?",
+        f"- Python {meta['python']}; " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+        f"- Code: commit {meta['commit']}" + (" with uncommitted changes in the working tree" if meta["dirty"] else ""),
+        f"- Data: {meta['incidents']:,} incidents (deterministic, `bench/gen.py`, seed 42); queries repeated "
+        f"{meta['repeat']} times after one warm-up run",
+        "",
+    ]
+    if "summary" in s:
+        lines += ["## Summary", ""]
+        lines += _table(["measure", "value", "target", "result"],
+                        [[r["item"], r["value"], r["target"], _ok(r["ok"])] for r in s["summary"]["rows"]])
+        lines.append("")
+    lines += ["## 1. Data", ""]
+    lines += _table(["", "value", "detail"], [[r["item"], _value(r), r.get("detail", "")] for r in s["data"]["rows"]])
+    lines += ["", "## 2. Bulk ingest (real path: inbox → process_inbox → DuckDB)", ""]
+    lines += _table(["measure", "value", "target", "result", "detail"],
+                    [[r["item"], _value(r), r.get("target", ""), _ok(r.get("ok")), r.get("detail", "")]
+                     for r in s["ingest"]["rows"]])
+    breakdown = s["ingest"].get("breakdown")
+    if breakdown:
+        lines += ["", f"Where the bulk ingest time goes ({breakdown['total_s']:.1f} s for the 100,000-row files):", ""]
+        lines += _table(["stage", "time", "share"],
+                        [[k.replace("  of which", "&nbsp;&nbsp;of which"), _s(v), f"{v / breakdown['total_s']:.0%}"]
+                         for k, v in breakdown["stages"]])
+    lines += [""] + [f"- {n}" for n in s["ingest"]["notes"]]
+    lines += ["", "## 3. Queries (`vigie.sql.run`: execute + Arrow fetch + pandas, no result cache)", ""]
+    naive = s.get("naive", {}).get("result", {}).get("median", {})
+    naive_for = {"map_by_commune": naive.get("map"), "timeline": naive.get("timeline")}
+    qrows = []
+    for r in s["queries"]["rows"]:
+        nv = naive_for.get(r["item"]) if r["filters"] == "no filter" and r["role"] == "operator" else None
+        qrows.append([f"`{r['item']}`", r["role"], r["filters"], f"{r['rows']:,}", _ms(r["median"]), _ms(r["p95"]),
+                      r["target"], _ok(r["ok"]), _ms(nv) if nv else "",
+                      f"{nv / r['median']:,.0f}×" if nv else ""])
+    lines += _table(["query", "role", "filters", "rows", "median", "p95", "target", "result", "naive", "naive / Vigie"],
+                    qrows)
+    lines += ["", "## 4. Pages (AppTest: the full script, app.py + page, per role)", "",
+              "Cold: no cached query result (st.cache_data cleared, store open). Warm: the same run again.", ""]
+    prow = []
+    page_naive = {"pages/overview.py": naive.get("page"), "pages/map.py": naive.get("map"),
+                  "pages/timeline.py": naive.get("timeline")}
+    for r in s["pages"]["rows"]:
+        nv = page_naive.get(r["item"])
+        prow.append([f"`{r['item']}`", r["role"], _s(r["cold"]), _s(r["warm"]), r["target"], _ok(r["ok"]),
+                     _s(nv) if nv else "", f"{nv / r['cold']:,.1f}×" if nv else ""])
+    lines += _table(["page", "role", "cold", "warm", "target", "result", "naive (same page's work)", "naive / Vigie cold"],
+                    prow)
+    lines += [""] + [f"- {n}" for n in s["pages"]["notes"]]
+    lines += ["", "## 5. Map payload (deck JSON sent by st.pydeck_chart)", ""]
+    lines += _table(["deck", "role", "incidents", "size", "target", "result"],
+                    [[r["item"], r["role"], f"{r['incidents']:,}", f"{r['bytes'] / 1000:,.1f} KB", r["target"],
+                      _ok(r["ok"])] for r in s["payload"]["rows"]])
+    lines += ["", "## 6. Server memory (`streamlit run app.py`, headless Chromium on every page)", ""]
+    if "memory" in s:
+        naive_rss = s.get("naive", {}).get("result", {}).get("peak_rss_bytes")
+        lines += _table(["measure", "value", "target", "result", "detail"],
+                        [[r["item"], f"{r['value'] / 1e6:,.0f} MB", r["target"], _ok(r["ok"]), r.get("detail", "")]
+                         for r in s["memory"]["rows"]]
+                        + ([["naive baseline process (peak RSS)", f"{naive_rss / 1e6:,.0f} MB", "", "", ""]]
+                           if naive_rss else []))
+        if "browser" in s:
+            lines += ["", "Time in the browser until each page is drawn (indicative: includes rendering):", ""]
+            lines += _table(["page", "role", "time"], [[r["item"], r["role"], _s(r["value"])] for r in s["browser"]["rows"]])
+    else:
+        lines.append("Not measured in this run.")
+    lines += ["", "## 7. Streaming (small files into the inbox while the server runs)", ""]
+    if "streaming" in s:
+        lines += _table(["measure", "value", "target", "result", "detail"],
+                        [[r["item"], _value(r), r.get("target", ""), _ok(r.get("ok")), r.get("detail", "")]
+                         for r in s["streaming"]["rows"]])
+        lines += [""] + [f"- {n}" for n in s["streaming"]["notes"]]
+    else:
+        lines.append("Not measured in this run.")
+    lines += ["", "## 8. Naive baseline (pandas + geopandas sjoin on every rerun, same files, same run)", "",
+              "Per rerun: `pd.read_csv` of every raw file, decimal commas, two date formats, `gpd.sjoin` of the "
+              "points against the 77 communes (polygons read once), names by dictionary, `drop_duplicates` on "
+              "(source, id), then `groupby`. No roles, no statuses: it does less than Vigie.", ""]
+    if "baseline" in s:
+        def fmt(r, v):
+            if v is None:
+                return "—"
+            return f"{v / 1e6:,.0f} MB" if "bytes" in r["item"] else _s(v)
+
+        lines += _table(["work", "naive", "Vigie", "naive / Vigie"],
+                        [[r["item"], fmt(r, r["naive"]), fmt(r, r["vigie"]),
+                          f"{r['ratio']:,.1f}×" if r["ratio"] else "—"] for r in s["baseline"]["rows"]])
+    lines.append("")
+    return "\n".join(lines)
+
+
+def summarise(report: Report) -> None:
+    """One line per target: the worst case measured."""
+    def add(item, value, target, ok):
+        report.add("summary", item=item, value=value, target=target, ok=ok)
+
+    ingest = [r for r in report.rows("ingest") if r.get("unit") == "reports/s" and "target" in r]
+    if ingest:
+        bulk = ingest[0]
+        add("bulk ingest (100,000-row files)", f"{bulk['value']:,.0f} reports/s", bulk["target"], bulk["ok"])
+        worst = min(ingest[2:] or ingest, key=lambda r: r["value"])
+        add(f"ingest, worst: {worst['item']}", f"{worst['value']:,.0f} reports/s", worst["target"], worst["ok"])
+    queries = report.rows("queries")
+    if queries:
+        worst = max(queries, key=lambda r: r["p95"])
+        failing = sum(not r["ok"] for r in queries)
+        add(f"query p95, worst: {worst['item']} ({worst['role']}, {worst['filters']})", _ms(worst["p95"]),
+            worst["target"], worst["ok"])
+        add("query combinations over target", f"{failing} of {len(queries)}", "0", failing == 0)
+    pages = report.rows("pages")
+    if pages:
+        worst = max(pages, key=lambda r: r["cold"])
+        add(f"page, worst cold: {worst['item']} ({worst['role']})", _s(worst["cold"]), worst["target"],
+            worst["cold"] <= TARGET_PAGE)
+        worst = max(pages, key=lambda r: r["warm"])
+        add(f"page, worst warm: {worst['item']} ({worst['role']})", _s(worst["warm"]), worst["target"],
+            worst["warm"] <= TARGET_PAGE)
+    payload = report.rows("payload")
+    if payload:
+        worst = max(payload, key=lambda r: r["bytes"])
+        add(f"map payload, largest: {worst['item']} ({worst['role']})", f"{worst['bytes'] / 1000:,.1f} KB",
+            worst["target"], worst["ok"])
+    for r in report.rows("memory")[-1:]:
+        add("server peak memory", f"{r['value'] / 1e6:,.0f} MB", r["target"], r["ok"])
+    for r in report.rows("streaming"):
+        if r.get("target"):
+            add(f"streaming: {r['item']}", _s(r["value"]), r["target"], r["ok"])
+
+
+# -- main -----------------------------------------------------------------------------------------
+def run(cfg: Config) -> Report:
+    from vigie.geo import load_pack
+
+    cfg.work.mkdir(parents=True, exist_ok=True)
+    report = Report(cfg)
+    report.meta = machine_info(cfg)
+    pack = load_pack("benin")
+    data, files = step_generate(cfg, report, pack)
+    settings, small, small_incidents = step_ingest(cfg, report, pack, data, files)
+    del data
+    step_queries(cfg, report, settings)
+    step_pages(cfg, report, settings, small, small_incidents)
+    naive = step_naive(cfg, report, files)
+    if Path(CHROMIUM).exists():
+        step_server(cfg, report, settings, pack)
+    else:
+        report.note("memory", f"{CHROMIUM} is missing: the server and streaming sections were skipped.")
+    naive_ratios(report, naive)
+    summarise(report)
+    (cfg.work / f"results-{cfg.incidents}{'-smoke' if cfg.smoke else ''}.json").write_text(
+        json.dumps(report.as_dict(), indent=1, default=str), encoding="utf-8")
+    if cfg.out:
+        cfg.out.write_text(render(report), encoding="utf-8")
+        log(f"wrote {cfg.out.name}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--incidents", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=None, help="runs per query (default 20; smoke 3)")
+    parser.add_argument("--out", type=Path, default=None, help="Markdown report (default BENCHMARKS.md)")
+    parser.add_argument("--smoke", action="store_true", help="2,000 incidents, every section, no BENCHMARKS.md")
+    parser.add_argument("--work", type=Path, default=None, help="work folder (default bench/out/)")
+    parser.add_argument("--stream-seconds", type=float, default=None, help="streaming duration (default 60; 15 below 1M)")
+    args = parser.parse_args(argv)
+    cfg = Config.from_args(args, argv)
+    start = time.perf_counter()
+    report = run(cfg)
+    log(f"done in {time.perf_counter() - start:.0f} s")
+    for row in report.rows("summary"):
+        print(f"  {_ok(row['ok']):>8}  {row['item']}: {row['value']} (target {row['target']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
