@@ -21,11 +21,18 @@ n_total = int(found["n_total"].iloc[0]) if len(found) else 0
 st.caption(f"{fmt_int(n_total)} {t('results')} · {t('select_incident_hint')}")
 selected = incidents_table(found, key="incidents_table", selectable=True)
 
+
+
+def export_rows():
+    """The current filtered view as the role sees it, built only when a download is asked for."""
+    return load(ctx, "incident_search", q=q, limit=EXPORT_LIMIT, offset=0).drop(columns=["n_total"])
+
+
 c1, c2, _ = st.columns([1, 1, 3])
-export = load(ctx, "incident_search", q=q, limit=EXPORT_LIMIT, offset=0).drop(columns=["n_total"])
-c1.download_button(t("export_csv"), to_csv(export), "vigie-incidents.csv", "text/csv", key="export_csv")
-c2.download_button(t("export_geojson"), to_geojson(export), "vigie-incidents.geojson", "application/geo+json",
-                   key="export_geojson")
+c1.download_button(t("export_csv"), lambda: to_csv(export_rows()), "vigie-incidents.csv", "text/csv",
+                   key="export_csv")
+c2.download_button(t("export_geojson"), lambda: to_geojson(export_rows()), "vigie-incidents.geojson",
+                   "application/geo+json", key="export_geojson")
 
 if selected is not None:
     st.divider()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from vigie.ingest import native, pipeline
+from vigie.ingest import formats, pipeline
 from vigie.ingest.inbox import InboxWatcher, drop_bytes, drop_file, pending, process_inbox
 from vigie.ingest.pipeline import split_inbox_name
 
@@ -279,14 +279,14 @@ def test_watcher_picks_up_a_dropped_file_and_stops(store, settings, watcher):
 
 
 def test_watcher_survives_a_file_that_makes_the_pipeline_raise(store, settings, watcher, monkeypatch):
-    real_parse = native.parse
+    real_parse = formats.parse
 
-    def parse(data, name):
+    def parse(data, name, **options):
         if "boom" in name:
-            raise RuntimeError("analyseur en panne")
-        return real_parse(data, name)
+            raise RuntimeError("analyseur en panne")  # a bug in an adapter, not a bad record
+        return real_parse(data, name, **options)
 
-    monkeypatch.setattr(native, "parse", parse)
+    monkeypatch.setattr(formats, "parse", parse)
     bad = drop_bytes(settings.inbox, (FEEDS / "native_array.json").read_bytes(), "boom.json")
     assert wait_for(lambda: any(r["status"] == "error" for r in log_rows(store)), timeout=5)
     drop_file(settings.inbox, FEEDS / "native.jsonl")

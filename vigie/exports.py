@@ -23,7 +23,7 @@ def _defuse(value):
 def to_csv(frame: pd.DataFrame) -> bytes:
     safe = frame.copy()
     for col in safe.columns:
-        if safe[col].dtype == object or str(safe[col].dtype).startswith("string"):
+        if pd.api.types.is_object_dtype(safe[col]) or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(_defuse)
     # UTF-8 with BOM and ';' so that French spreadsheet software opens it as is.
     return safe.to_csv(index=False, sep=";").encode("utf-8-sig")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from vigie.auth import User
+from vigie.ingest.pipeline import NEXT_IDS
 from vigie.store import Event, Store
 from vigie.taxonomy import CATEGORIES, SEVERITIES, STATUSES, status_label
 
@@ -197,9 +198,10 @@ class Workflow:
                 raise WorkflowError("Ce signalement est le seul de son incident : rien à séparer.")
             cur.execute("begin")
             try:
-                # Incident ids come from the report sequence (an incident founded at ingest takes its
-                # first report's id), so a fresh value never collides with an existing incident.
-                new_id = cur.execute("select nextval('report_seq')").fetchone()[0]
+                # Reports and incidents share one counter (an incident founded at ingest takes its
+                # first report's id); the write lock makes max + 1 safe.
+                cur.execute(NEXT_IDS)
+                new_id = cur.execute("select max_id + 1 from next_ids").fetchone()[0]
                 cur.execute(
                     """insert into main.incidents
                        select $new, $at, occurred_at, occurred_local, commune_code, departement_code, lat, lon,

@@ -90,7 +90,8 @@ def wait_for_map(page: Page):
 
 def map_colours(png: bytes, min_pixels: int = 100) -> dict[tuple[int, int, int], int]:
     """Colours covering at least `min_pixels` pixels of a screenshot, background excluded."""
-    counts = Counter(Image.open(io.BytesIO(png)).convert("RGB").getdata())
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    counts = Counter(zip(*(band.tobytes() for band in image.split())))
     return {c: n for c, n in counts.items() if n >= min_pixels and c != BACKGROUND}
 
 
@@ -111,6 +112,7 @@ GRID_JS = """root => {
              .map(td => [td.parentElement.getAttribute('aria-rowindex'), td.getAttribute('aria-colindex'),
                          td.textContent]),
     rows: table ? +table.getAttribute('aria-rowcount') : 0,
+    cols: table ? +table.getAttribute('aria-colcount') : 0,
     left: sc ? sc.scrollLeft : 0, top: sc ? sc.scrollTop : 0,
     sw: sc ? sc.scrollWidth : 0, sh: sc ? sc.scrollHeight : 0,
     cw: sc ? sc.clientWidth : 0, ch: sc ? sc.clientHeight : 0,
@@ -132,31 +134,72 @@ def read_grid(page: Page) -> list[dict[str, str]]:
     """
     grid = page.locator(GRID).first
     expect(grid.locator("td[role=gridcell]").first).to_be_attached(timeout=20_000)
-    _wheel_on(page, grid, -10_000, -10_000)
-    wait_until(lambda: (s := grid.evaluate(GRID_JS))["left"] == 0 and s["top"] == 0, 5, message="grid at top-left")
     heads: dict[str, str] = {}
     cells: dict[tuple[int, int], str] = {}
-    state = grid.evaluate(GRID_JS)
-    x_steps = math.ceil(max(0, state["sw"] - state["cw"]) / max(1, state["cw"] * 0.6)) + 1
-    y_steps = math.ceil(max(0, state["sh"] - state["ch"]) / max(1, state["ch"] * 0.6)) + 1
-    for ix in range(x_steps):
-        for iy in range(y_steps):
-            state = grid.evaluate(GRID_JS)
-            heads.update(state["heads"])
-            cells.update({(int(r), int(c)): text for r, c, text in state["cells"]})
-            if iy < y_steps - 1:
-                _wheel_on(page, grid, 0, state["ch"] * 0.6)
-                time.sleep(0.15)
+
+    def collect() -> dict:
+        state = grid.evaluate(GRID_JS)
+        heads.update(state["heads"])
+        cells.update({(int(r), int(c)): text for r, c, text in state["cells"]})
+        return state
+
+    def window(state: dict) -> tuple:
+        rows_in_view = [int(r) for r, _, _ in state["cells"]] or [0]
+        cols_in_view = [int(c) for _, c, _ in state["cells"]] or [0]
+        return min(rows_in_view), max(rows_in_view), min(cols_in_view), max(cols_in_view)
+
+    def scroll_until(dx: float, dy: float, done) -> dict:
+        """Wheel by (dx, dy) until `done(state)`, collecting the cells in view at every stop.
+
+        The accessible table follows the canvas a little later than the scroll position: after each
+        wheel, wait until the cells in view have changed, then until they stay the same for a moment.
+        """
+        state = collect()
+        for _ in range(60):
+            if done(state):
+                return state
+            before, position = window(state), (state["left"], state["top"])
+            _wheel_on(page, grid, dx, dy)
+            moved_at = [None]
+
+            def changed() -> bool:
+                now = grid.evaluate(GRID_JS)
+                if window(now) != before:
+                    return True
+                if moved_at[0] is None and (now["left"], now["top"]) != position:
+                    moved_at[0] = time.monotonic()
+                # Moved less than a cell: the same cells stay in view.
+                return moved_at[0] is not None and time.monotonic() - moved_at[0] > 0.5
+
+            wait_until(changed, 5, interval=0.05, message="the grid to scroll")
+            last = None
+            for _ in range(40):
+                state = grid.evaluate(GRID_JS)
+                if window(state) == last:
+                    break
+                last = window(state)
+                time.sleep(0.08)
+            state = collect()
+        pytest.fail("the grid never reached its end")
+
+    _wheel_on(page, grid, -10_000, -10_000)
+    wait_until(lambda: window(grid.evaluate(GRID_JS))[::2] == (2, 1), 5, interval=0.05, message="the grid's first cells")
+    state = collect()
+    step_x, step_y = state["cw"] * 0.6, state["ch"] * 0.5
+    while True:
+        state = scroll_until(0, step_y, lambda s: window(s)[1] >= s["rows"])
+        if window(state)[3] >= state["cols"]:
+            break
+        right = window(state)[3]
         _wheel_on(page, grid, 0, -10_000)
-        if ix < x_steps - 1:
-            _wheel_on(page, grid, state["cw"] * 0.6, 0)
-        time.sleep(0.15)
+        wait_until(lambda: window(grid.evaluate(GRID_JS))[0] == 2, 5, interval=0.05, message="the grid's top")
+        scroll_until(step_x, 0, lambda s, right=right: window(s)[3] > right)
     _wheel_on(page, grid, -10_000, -10_000)
     rows: dict[int, dict[str, str]] = {}
     for (r, c), text in cells.items():
         rows.setdefault(r, {})[heads.get(str(c), str(c))] = text
     expected = state["rows"] - 1  # aria-rowcount counts the header row
-    assert len(rows) == expected, f"read {len(rows)} of {expected} grid rows"
+    assert sorted(rows) == list(range(2, expected + 2)), f"read rows {sorted(rows)} of {expected}"
     assert all(len(row) == len(heads) for row in rows.values()), "some grid cells were not read"
     return [rows[r] for r in sorted(rows)]
 

@@ -372,6 +372,8 @@ def _fill_from_native_names(fields: dict[str, tuple[str, ...]], names: list[str]
     questions = [c for c in names if c not in KOBO_META and c not in ODK_META and not c.startswith("_")]
     tails = {c.replace("-", "/").split("/")[-1]: c for c in reversed(questions)}
     found = map_columns(list(tails), {f: NATIVE_ALIASES[f] for f in FALLBACK_FIELDS})
+    if "occurred_date" in fields:
+        found.pop("occurred_at", None)  # the mapping gives the date (and time) by other questions
     for field_name, tail in found.items():
         if field_name not in fields:  # an empty list in the mapping ("") switches the field off
             fields[field_name] = (tails[tail],)

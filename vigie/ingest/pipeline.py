@@ -174,6 +174,13 @@ def _raw_as_json(raw: pd.DataFrame | pd.Series) -> list[str | None]:
     return [row[0] for row in con.execute("select to_json(r)::varchar from raw_df r").fetchall()]
 
 
+NEXT_IDS = """
+    create or replace temp table next_ids as
+    select greatest((select coalesce(max(report_id), 0) from main.reports),
+                    (select coalesce(max(incident_id), 0) from main.incidents)) as max_id
+"""
+
+
 def _insert_reports(cur, accepted: pd.DataFrame, seq: int) -> tuple[int, int]:
     """Insert the new reports and their incidents; returns (accepted, duplicates)."""
     cur.register("batch", accepted)
@@ -204,11 +211,15 @@ def _insert_reports(cur, accepted: pd.DataFrame, seq: int) -> tuple[int, int]:
         """
     )
     cur.unregister("batch")
+    # Ids follow the file's order, from one counter shared by reports and incidents (a sequence's
+    # nextval() in INSERT … SELECT does not follow row order). Safe: writes hold the store's lock.
+    cur.execute(NEXT_IDS)
     cur.execute(
         """
         create or replace temp table fresh as
-        select nextval('report_seq') as report_id, * exclude (is_duplicate)
-        from staged where not is_duplicate order by pos
+        select (select max_id from next_ids) + row_number() over (order by pos) as report_id,
+               * exclude (is_duplicate)
+        from staged where not is_duplicate
         """
     )
     from vigie.ingest.group import assign_incidents
@@ -229,6 +240,7 @@ def _insert_reports(cur, accepted: pd.DataFrame, seq: int) -> tuple[int, int]:
     n_duplicate = len(accepted) - n_accepted
     cur.execute("drop table fresh")
     cur.execute("drop table staged")
+    cur.execute("drop table next_ids")
     return n_accepted, n_duplicate
 
 
