@@ -51,5 +51,8 @@ pages = [
     st.Page("pages/incidents.py", title=t("page_incidents"), icon=":material/list_alt:", url_path="incidents"),
 ]
 if user.role in ("admin", "operator"):
-    pages.append(st.Page("pages/triage.py", title=t("page_triage"), icon=":material/fact_check:", url_path="triage"))
+    pages += [
+        st.Page("pages/triage.py", title=t("page_triage"), icon=":material/fact_check:", url_path="triage"),
+        st.Page("pages/sources.py", title=t("page_sources"), icon=":material/input:", url_path="sources"),
+    ]
 st.navigation(pages).run()

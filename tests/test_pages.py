@@ -156,7 +156,8 @@ def test_triage_page_itself_refuses_other_roles(app_env):
     assert page.error and not page.get("dataframe")
 
 
-def test_triage_page_for_operators(app_env):
-    at = logged_in("operator", "pages/triage.py")
+@pytest.mark.parametrize("page,title", [("pages/triage.py", "Triage"), ("pages/sources.py", "Sources")])
+def test_operator_pages_for_operators(app_env, page, title):
+    at = logged_in("operator", page)
     assert not at.exception and not at.error
-    assert at.title[0].value == "Triage"
+    assert at.title[0].value == title

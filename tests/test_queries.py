@@ -149,3 +149,23 @@ def test_query_files_never_name_the_main_schema(tmp_path, monkeypatch):
             sql.load("leak")
     finally:
         sql.load.cache_clear()
+
+
+def test_sources_page_queries_show_counts_and_quarantine_reasons(settings, store):
+    from vigie.ingest.inbox import drop_bytes, process_inbox
+
+    data = ("id;date;commune;categorie;description\n"
+            "1;05/01/2023 10:00;Parakou;violence;ok\n"
+            "2;pas une date;Parakou;violence;mauvaise date\n"
+            "3;05/01/2023 11:00;Parakou\n").encode()
+    drop_bytes(settings.inbox, data, "terrain.csv", source="observateurs")
+    process_inbox(store, settings)
+    summary = sql.run(store, "operator", "sources_summary", {"today": dt.date(2023, 1, 5)}).iloc[0]
+    assert (summary["source"], summary["n_received"], summary["n_accepted"], summary["n_quarantined"]) == (
+        "observateurs", 3, 1, 2)
+    assert summary["n_today"] == 1
+    q = sql.run(store, "operator", "quarantine_list", {"sources": [], "limit": 10})
+    assert q["line_no"].tolist() == [3, 4] and set(q["file_name"]) == {"terrain.csv"}
+    assert "date" in q["reason"].iloc[0]
+    with pytest.raises(PermissionError):
+        sql.run(store, "observer", "quarantine_list", {"sources": [], "limit": 10})

@@ -305,7 +305,15 @@ def test_works_offline_no_request_leaves_the_machine(page: Page, server):
     page.get_by_role("link", name="Chronologie").click()
     expect(page.locator("h1").first).to_have_text("Chronologie")
     expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible(timeout=20_000)
-    page.wait_for_load_state("networkidle")
+    # Let late requests come in: wait until none has started for 1.5 s (a refresh cycle is 2 s).
+    seen = [len(urls), time.monotonic()]
+
+    def quiet() -> bool:
+        if len(urls) != seen[0]:
+            seen[:] = [len(urls), time.monotonic()]
+        return time.monotonic() - seen[1] > 1.5
+
+    wait_until(quiet, 15, message="the page to stop making requests")
     assert_no_exception(page)
 
     assert any(u.endswith("/" + BLANK_STYLE) for u in urls), "the blank local map style was not loaded"
@@ -367,8 +375,8 @@ def test_pages_require_login(page: Page, server, path):
     open_login(page, server, path)
     expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
     expect(page.get_by_text("Connectez-vous pour accéder au tableau de bord.")).to_be_visible()
-    # The script has finished (the form is its last element) and drew neither a map nor data.
-    page.wait_for_load_state("networkidle")
+    # The script has finished and drew neither a map nor data.
+    expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_be_attached()
     assert page.locator(MAP).count() == 0
     assert page.locator(GRID).count() == 0
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 0
