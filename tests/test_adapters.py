@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from vigie.geo import load_pack
-from vigie.ingest import acled, formats, kobo, sms
+from vigie.ingest import acled, formats, kobo, sms, ushahidi
 from vigie.ingest.inbox import drop_bytes, process_inbox
 from vigie.ingest.records import FeedError
 
@@ -368,3 +368,31 @@ def test_sms_inbox_file_end_to_end(settings, store):
     assert (arr.category, arr.commune_code, arr.geo_precision) == ("securite", "0301", "arrondissement")
     assert_no_phone_outside_its_column(df)
     assert_reingest_changes_nothing(settings, store, SMS_INBOX, source="sms")
+
+
+# -- damaged files ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [USHAHIDI_CSV, USHAHIDI_API, KOBO_JSON, KOBO_CSV, ODK_CSV, ACLED_NEW, ACLED_OLD,
+                                  SMS_INBOX], ids=lambda p: p.name)
+def test_a_file_cut_in_the_middle_is_still_accounted_for(settings, store, path):
+    data = path.read_bytes()
+    drop_bytes(settings.inbox, data[: len(data) // 2], path.name)
+    drop_bytes(settings.inbox, b"\x00\x01binaire\xff" * 50, path.name)
+    for result in process_inbox(store, settings):
+        assert result.error is None
+        row = log_row(store, result.seq)
+        assert row["n_received"] == row["n_accepted"] + row["n_duplicate"] + row["n_quarantined"] >= 1
+
+
+def test_posts_to_records_takes_a_page_as_the_connector_gets_it():
+    import json
+
+    page = json.loads(USHAHIDI_API.read_text(encoding="utf-8"))
+    parsed = ushahidi.posts_to_records(page)
+    assert parsed.received == 4 and len(parsed.records) == 3 and parsed.rejections[0].line_no == 4
+    assert list(parsed.records["source_ref"]) == ["1041", "1050", "1051"]
+    assert json.loads(parsed.raw.iloc[0])["id"] == 1041  # the post as the API gave it
+    assert ushahidi.posts_to_records({"result": page["results"][1]}).records.iloc[0].category == "perturbation"
+    with pytest.raises(FeedError):
+        ushahidi.posts_to_records({"erreur": "jeton expiré"})

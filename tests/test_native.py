@@ -228,6 +228,13 @@ def test_json_array_file(ingest):
     assert (reports["A-2"]["commune"], reports["A-2"]["geo_precision"]) == ("Cotonou", "point")
 
 
+def test_one_pretty_printed_json_object_is_one_record(ingest):
+    data = json.dumps({"id": "PP1", "commune": "Ouidah", "description": "Urne emportée"}, indent=2).encode()
+    got = ingest(data, "un.json")
+    assert (got.log["n_received"], got.log["n_accepted"], got.log["n_quarantined"]) == (1, 1, 0)
+    assert by_ref(got.reports)["PP1"]["commune"] == "Ouidah"
+
+
 def test_json_array_element_that_is_not_an_object(ingest):
     data = json.dumps([{"id": "O1", "description": "ok"}, 42, {"id": "O3", "description": "ok aussi"}]).encode()
     got = ingest(data, "mixed.json")

@@ -155,7 +155,9 @@ def test_messages_from_each_gateway_land_in_the_inbox_and_are_ingested(receiver,
     for f in files:
         shutil.copy(f, settings.inbox / f.name)
     results = process_inbox(store, settings)
-    assert sum(r.accepted for r in results) == 3 and sum(r.duplicate for r in results) == 1
+    # The retry is a duplicate report, or, when it came within the same second, an identical file.
+    assert sum(r.accepted for r in results) == 3
+    assert sum(r.duplicate for r in results) + sum(r.already_done for r in results) == 1
     rows = dict(store.raw_cursor().execute(
         "select source_ref, commune_code || '/' || category from reports where source = 'sms'").fetchall())
     assert rows == {

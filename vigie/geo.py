@@ -162,9 +162,7 @@ def _build_name_index(folder: Path, meta: dict, communes: pd.DataFrame) -> tuple
         table = table[~table["sources"].fillna("").str.contains("arrondissement of")]
         variants, ambiguous_variants = _unique_keys(table["match_key"], table["commune_code"])
         ambiguous |= ambiguous_variants
-    # Feeds may give the commune's code instead of its name (column `code_commune`).
-    codes = {match_key(code): code for code in communes["commune_code"]}
-    for key, code in {**variants, **codes, **official}.items():
+    for key, code in {**variants, **official}.items():
         if key not in ambiguous:
             names[key] = (code, "commune")
     # Finer levels add the names that are neither a name nor an ambiguous name of a coarser level:
@@ -202,6 +200,9 @@ class Locator:
         self.codes = pack.communes["commune_code"].to_numpy(dtype=object)
         self.dep_of = dict(zip(pack.communes["commune_code"], pack.communes["departement_code"]))
         self.bboxes = shapely.bounds(pack.geometries)  # (n, 4): minx, miny, maxx, maxy
+        # Feeds may give the commune's code instead of its name (column `code_commune`). Kept out of
+        # pack.names: a number at the start of an SMS is not a place.
+        self.by_code = {match_key(code): code for code in self.codes}
         self._name_cache: dict[str, tuple[str | None, str | None, str]] = {}
 
     def commune_at(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -228,22 +229,25 @@ class Locator:
             return None, None, "none"
         if text in self._name_cache:
             return self._name_cache[text]
-        result: tuple[str | None, str | None, str] = (None, None, "none")
+        self._name_cache[text] = self._match_code(text) or self._match_parts(text)
+        return self._name_cache[text]
+
+    def _match_code(self, text: str) -> tuple[str | None, str | None, str] | None:
+        code = self.by_code.get(match_key(text))
+        return (code, self.dep_of.get(code), "commune") if code else None
+
+    def _match_parts(self, text: str) -> tuple[str | None, str | None, str]:
         parts = [text] + [p for p in _split_place(text) if p != text]
         for part in parts:
             key = match_key(part)
             if key in self.pack.names:
                 code, precision = self.pack.names[key]
-                result = (code, self.dep_of.get(code), precision)
-                break
-        else:
-            for part in parts:
-                dep = self.pack.departement_names.get(match_key(part))
-                if dep:
-                    result = (None, dep, "departement")
-                    break
-        self._name_cache[text] = result
-        return result
+                return code, self.dep_of.get(code), precision
+        for part in parts:
+            dep = self.pack.departement_names.get(match_key(part))
+            if dep:
+                return None, dep, "departement"
+        return None, None, "none"
 
     def locate(
         self,

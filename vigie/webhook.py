@@ -348,8 +348,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=int(os.environ.get("VIGIE_WEBHOOK_PORT", DEFAULT_PORT)),
                    help="0 : un port libre, affiché au démarrage")
     p.add_argument("--inbox", type=Path, default=None, help="boîte de réception (par défaut celle de VIGIE_HOME)")
-    p.add_argument("--rate", type=float, default=5.0, help="requêtes par seconde et par adresse")
-    p.add_argument("--burst", type=int, default=30, help="rafale permise par adresse")
+    # Generous by default: a gateway posts every message from a few addresses, and Twilio does not
+    # retry a refused callback unless told to (connection overrides): a tight limit would lose reports.
+    p.add_argument("--rate", type=float, default=50.0, help="requêtes par seconde et par adresse")
+    p.add_argument("--burst", type=int, default=500, help="rafale permise par adresse")
     p.add_argument("--trust-proxy", action="store_true", help="limiter par X-Forwarded-For (derrière un proxy)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

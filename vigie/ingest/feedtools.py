@@ -113,6 +113,8 @@ def load_json(text: str) -> object:
         return json.loads(text, strict=False)
     except json.JSONDecodeError as exc:
         raise FeedError(f"JSON illisible à la ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}") from exc
+    except RecursionError as exc:
+        raise FeedError("JSON imbriqué trop profondément") from exc
 
 
 def json_objects(items: list[object]) -> tuple[list[tuple[int, dict]], list[Rejection]]:
@@ -148,11 +150,3 @@ def json_lines(text: str) -> tuple[list[tuple[int, dict, str]], list[Rejection],
             continue
         good.append((i, obj, line))
     return good, bad, received
-
-
-def column_lookup(columns: list[str]) -> dict[str, str]:
-    """match key → original column name (the first column wins)."""
-    out: dict[str, str] = {}
-    for col in columns:
-        out.setdefault(match_key(col), col)
-    return out

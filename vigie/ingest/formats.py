@@ -47,6 +47,8 @@ def parse(data: bytes, name: str, *, source_tag: str | None = None, pack: Pack |
         raise
     except (ValueError, UnicodeError, csv.Error) as exc:  # a parser's own error: name the file's problem, not ours
         raise FeedError(f"fichier illisible : {exc}") from exc
+    except RecursionError as exc:  # JSON nested thousands of levels deep
+        raise FeedError("fichier illisible : JSON imbriqué trop profondément") from exc
 
 
 def _dispatch(text: str, name: str, source_tag: str | None, pack: Pack | None) -> Parsed:
@@ -82,7 +84,7 @@ def _json_document(body: str) -> object | None:
     """The whole JSON document, or None for JSON Lines and broken JSON (native reads those line by line)."""
     try:
         return json.loads(body, strict=False)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
 
 

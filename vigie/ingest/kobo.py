@@ -66,10 +66,8 @@ from vigie.ingest.native import ALIASES as NATIVE_ALIASES
 from vigie.ingest.records import (
     FeedError,
     Parsed,
-    Rejection,
     decode,
     frame_from_columns,
-    header_key,
     map_columns,
     read_csv_text,
 )
@@ -460,5 +458,5 @@ def _geopoint(value: object) -> tuple[str | None, str | None]:
 
 __all__ = [
     "Mapping", "find_mapping", "load_mapping", "form_from_tag", "is_kobo_tag", "is_odk_header", "is_kobo_header",
-    "is_kobo_json", "parse", "parse_json", "parse_document", "parse_csv", "header_key", "Rejection",
+    "is_kobo_json", "parse", "parse_json", "parse_document", "parse_csv",
 ]

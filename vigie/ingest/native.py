@@ -76,6 +76,8 @@ def parse_jsonl(text: str) -> Parsed:
         except json.JSONDecodeError as exc:
             raise FeedError(f"JSON illisible à la ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}") from exc
         items = [(i + 1, json.dumps(obj, ensure_ascii=False)) for i, obj in enumerate(array)]
+    elif "\n" in stripped and isinstance(single := _whole_object(stripped), dict):
+        items = [(1, json.dumps(single, ensure_ascii=False))]  # one record, pretty-printed over several lines
     else:
         # Split on newlines only: str.splitlines() also splits on \x0c, \x1c-\x1e, \x85 and U+2028, which
         # may sit inside a JSON string, and would cut the record in two and shift every line number.
@@ -106,6 +108,14 @@ def parse_jsonl(text: str) -> Parsed:
     columns = {field: [_as_text(obj.get(col)) for obj in objects] for field, col in mapping.items()}
     records = frame_from_columns(columns, len(objects), lines)
     return Parsed("native-jsonl", records, pd.Series(raws, dtype=object), len(items), rejections)
+
+
+def _whole_object(text: str) -> object | None:
+    """The document when the whole text is one JSON value; JSON Lines fail fast at their second line."""
+    try:
+        return json.loads(text, strict=False, parse_constant=lambda _name: None)
+    except json.JSONDecodeError:
+        return None
 
 
 def _as_text(value: object) -> str | None:

@@ -49,7 +49,6 @@ from vigie.ingest.feedtools import (
 from vigie.ingest.records import (
     FeedError,
     Parsed,
-    Rejection,
     decode,
     frame_from_columns,
     header_key,
@@ -242,9 +241,10 @@ def _description(title: str | None, content: str | None, unstructured: str | Non
 
 def _flatten_post(post: dict) -> dict[str, object]:
     """One v5 post as the row the CSV export would give for it."""
+    survey = post.get("survey")
     row: dict[str, object] = {
         "Post ID": post.get("id"),
-        "Survey": (post.get("survey") or {}).get("name") if isinstance(post.get("survey"), dict) else post.get("form_id"),
+        "Survey": survey.get("name") if isinstance(survey, dict) else post.get("form_id"),
         "Post Status": post.get("status"),
         "Created (UTC)": post.get("created"),
         "Updated (UTC)": post.get("updated"),
@@ -326,4 +326,4 @@ def _contact(post: dict) -> str | None:
     return None
 
 
-__all__ = ["parse", "parse_csv", "posts_to_records", "is_ushahidi_header", "is_posts_payload", "Rejection"]
+__all__ = ["parse", "parse_csv", "posts_to_records", "is_ushahidi_header", "is_posts_payload"]

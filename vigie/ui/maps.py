@@ -1,9 +1,11 @@
 """Commune choropleth (pydeck GeoJsonLayer) drawn without internet.
 
 No basemap by default: the deck points at a blank style served by Streamlit's static serving
-(`map_style=None` would fall back to an online Carto style). Every text that reaches the tooltip is
-HTML-escaped here, because pydeck tooltips render HTML. The payload is one feature per commune with
-simplified geometry, so its size does not depend on the number of incidents.
+(`map_style=None` would fall back to an online Carto style). pydeck tooltips render HTML, so no text
+that reaches the tooltip can carry markup: `_esc` turns `<` and `>` into look-alike angle quotes.
+It does not HTML-escape: Streamlit's deck chart already escapes every value it puts into an `html`
+tooltip, and escaping here too showed entities on screen (`l&#x27;école`). The payload is one
+feature per commune with simplified geometry, so its size does not depend on the number of incidents.
 """
 
 from __future__ import annotations
@@ -58,9 +60,16 @@ def classify(values: pd.Series) -> tuple[np.ndarray, list[float]]:
 
 
 def _esc(value) -> str:
+    """Tooltip text that cannot open a tag in any renderer, and shows right in Streamlit's.
+
+    Streamlit (pinned 1.67) HTML-escapes each `{placeholder}` value of an `html` tooltip itself
+    (`&<>"'`), so escaping here as well displayed `&lt;`, `&#x27;`... With no `<` or `>` left, the
+    text cannot make markup even where values are not escaped (pydeck's own HTML export); `&` and
+    quotes are harmless in element text. The browser test checks the tooltip shows the text as is.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return html.escape(str(value), quote=True)
+    return str(value).replace("<", "\u2039").replace(">", "\u203a")
 
 
 def choropleth_geojson(pack: Pack, by_commune: pd.DataFrame, measure: str, value_labels: dict[str, str],
@@ -94,7 +103,7 @@ def tooltip(lang: str) -> dict:
     latest = "Dernier incident" if lang == "fr" else "Latest incident"
     worst = "Gravité maximale" if lang == "fr" else "Highest severity"
     return {
-        # Placeholders are filled from the properties above, which are already HTML-escaped.
+        # Placeholders are filled from the properties above (no `<`/`>`), escaped again by Streamlit.
         "html": (
             "<b>{commune}</b> <span style='opacity:.7'>({departement})</span><br/>{value}<br/>"
             f"<span style='opacity:.7'>{worst} :</span> {{severity}}<br/>"
@@ -187,8 +196,13 @@ def render_commune_map(ctx, measure: str = "n_incidents", show_points: bool = Fa
                   for c, v in zip(by_commune["commune_code"], by_commune["rate_100k"])}
         fmt = lambda v: fmt_float(v, 1)  # noqa: E731
     else:
-        word = t("incidents_word") if measure == "n_incidents" else t("measure_weighted").lower()
-        labels = {c: f"{fmt_int(v)} {word}" for c, v in zip(by_commune["commune_code"], by_commune[measure])}
+        def count_label(v) -> str:
+            if measure != "n_incidents":
+                return f"{fmt_int(v)} {t('measure_weighted').lower()}"
+            singular = v == 1 or (v == 0 and lang() == "fr")  # « 1 incident », « 0 incident »
+            return f"{fmt_int(v)} {'incident' if singular else t('incidents_word')}"
+
+        labels = {c: count_label(v) for c, v in zip(by_commune["commune_code"], by_commune[measure])}
         fmt = fmt_int
     points = None
     if show_points and ctx.sees_exact_locations:
