@@ -720,26 +720,44 @@ SEL_CHART = '[data-testid="stVegaLiteChart"], .vega-embed'
 TOTAL = re.compile(r"\((?:période|period)\)\s*:\s*([0-9][0-9\s\u202f\u00a0,]*)")
 
 
-def browser_login(context, base: str, username: str) -> tuple[object, float]:
-    page = context.new_page()
-    page.set_default_timeout(600_000)
-    page.goto(base, wait_until="domcontentloaded")
-    page.wait_for_selector('input[type="password"]')
-    page.locator('[data-testid="stTextInput"] input[type="text"], [data-testid="stTextInput"] input:not([type])') \
-        .first.fill(username)
+SEL_EXCEPTION = '[data-testid="stException"]'
+# What shows that a page is drawn, by URL path ("" = the default page); other pages: their title.
+DRAWN = {"": SEL_DECK, "vue-ensemble": SEL_DECK, "carte": SEL_DECK, "chronologie": SEL_CHART}
+
+
+def _exception_text(page) -> str | None:
+    boxes = page.locator(SEL_EXCEPTION)
+    return boxes.first.inner_text()[:300].replace("\n", " ") if boxes.count() else None
+
+
+def browser_open(page, base: str, url_path: str, username: str, timeout_ms: float) -> tuple[float, str | None]:
+    """Open base/url_path, log in, and wait until the page is drawn; (seconds from login, error)."""
+    page.goto(f"{base}/{url_path}", wait_until="domcontentloaded")
+    page.wait_for_selector('input[type="password"]', timeout=timeout_ms)
+    page.locator('[data-testid="stTextInput"] input:not([type="password"])').first.fill(username)
     page.locator('input[type="password"]').fill(f"test-{username}")
     start = time.perf_counter()
     page.locator('[data-testid="stFormSubmitButton"] button').click()
-    page.wait_for_selector(SEL_DECK)
-    return page, time.perf_counter() - start
+    page.wait_for_selector(f"{DRAWN.get(url_path, 'h1')}, {SEL_EXCEPTION}", timeout=timeout_ms)
+    return time.perf_counter() - start, _exception_text(page)
 
 
-def browser_open(page, url_path: str, selector: str) -> float:
+def nav_paths(page) -> list[str]:
+    links = page.locator('[data-testid="stSidebarNavLink"]')
+    paths = [(links.nth(i).get_attribute("href") or "").split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+             for i in range(links.count())]
+    return [p for p in paths if ":" not in p]  # the default page's link is the bare server address
+
+
+def browser_click(page, url_path: str, timeout_ms: float) -> tuple[float, str | None]:
+    """In-app navigation: click the sidebar link; (seconds, error)."""
     start = time.perf_counter()
-    page.locator(f'[data-testid="stSidebarNavLink"][href*="{url_path}"]').first.click()
-    page.wait_for_url(f"**/{url_path}**")
-    page.wait_for_selector(selector)
-    return time.perf_counter() - start
+    page.locator(f'[data-testid="stSidebarNavLink"][href*="/{url_path}"]').first.click()
+    try:
+        page.wait_for_selector(f"{DRAWN.get(url_path, 'h1')}, {SEL_EXCEPTION}", timeout=timeout_ms)
+    except Exception as exc:  # noqa: BLE001 - reported, not fatal
+        return time.perf_counter() - start, f"not drawn: {type(exc).__name__}"
+    return time.perf_counter() - start, _exception_text(page)
 
 
 def screen_total(page) -> int | None:
@@ -791,17 +809,26 @@ def step_server(cfg: Config, report: Report, settings, pack) -> None:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:
                 pages = {}
+                timeout_ms = 60_000 if cfg.smoke else 600_000
                 for role in cfg.browser_roles:
                     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                    page, first = browser_login(context, base, ACCOUNTS[role])
-                    times = {"overview (login → map drawn)": first}
-                    times["map"] = browser_open(page, "carte", SEL_DECK)
-                    times["timeline"] = browser_open(page, "chronologie", SEL_CHART)
-                    times["overview again"] = browser_open(page, "vue-ensemble", SEL_DECK)
+                    page = context.new_page()
+                    seconds, error = browser_open(page, base, "", ACCOUNTS[role], timeout_ms)
+                    report.add("browser", item="vue-ensemble (default page)", role=role, value=seconds, unit="s",
+                               ok=None if error is None else False, detail=error or "")
+                    # In-app navigation from the overview (what a user does), once per role.
+                    seconds, error = browser_click(page, "carte", timeout_ms)
+                    report.add("browser", item="click overview → carte in the sidebar", role=role, value=seconds,
+                               unit="s", ok=error is None, detail=error or "")
+                    for path in [p for p in nav_paths(page) if p] or ["carte", "chronologie"]:
+                        seconds, error = browser_open(page, base, path, ACCOUNTS[role], timeout_ms)
+                        report.add("browser", item=f"{path} (opened by URL, then login)", role=role, value=seconds,
+                                   unit="s", ok=None if error is None else False, detail=error or "")
+                    browser_open(page, base, "", ACCOUNTS[role], timeout_ms)  # back on the overview
                     pages[role] = page
-                    for what, seconds in times.items():
-                        report.add("browser", item=what, role=role, value=seconds, unit="s")
-                    log(f"browser ({role}): " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+                    log(f"browser ({role}): " + ", ".join(
+                        f"{r['item'].split(' ')[0]} {r['value']:.1f} s" + (" ERROR" if r.get("detail") else "")
+                        for r in report.rows("browser") if r["role"] == role))
                 after_pages = _proc_status(process.pid).get("VmHWM", 0)
                 report.add(mem, item="server peak RSS after opening every page", value=after_pages,
                            target=f"≤ {TARGET_RSS / 1e9:.1f} GB", ok=after_pages <= TARGET_RSS,
@@ -1036,7 +1063,9 @@ def render(report: Report) -> str:
                            if naive_rss else []))
         if "browser" in s:
             lines += ["", "Time in the browser until each page is drawn (indicative: includes rendering):", ""]
-            lines += _table(["page", "role", "time"], [[r["item"], r["role"], _s(r["value"])] for r in s["browser"]["rows"]])
+            lines += _table(["page", "role", "time", "result", "error shown"],
+                            [[r["item"], r["role"], _s(r["value"]), _ok(r.get("ok")), r.get("detail", "")]
+                             for r in s["browser"]["rows"]])
     else:
         lines.append("Not measured in this run.")
     lines += ["", "## 7. Streaming (small files into the inbox while the server runs)", ""]

@@ -293,8 +293,8 @@ class _Columns:
         key = match_key(path)
         if key in self.exact:
             return self.exact[key]
-        tail = match_key(path.replace("-", "/").split("/")[-1])
-        return self.last.get(tail) if "/" in path or "-" in path else self.exact.get(tail)
+        # The export may have left the groups out, or the mapping may name the question alone.
+        return self.last.get(match_key(path.replace("-", "/").split("/")[-1]))
 
 
 def _records(rows: list[dict], lines: list[int], mapping: Mapping, kind: str) -> pd.DataFrame:

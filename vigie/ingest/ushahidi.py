@@ -14,7 +14,7 @@ the columns the export would have, so both go through one mapping. The older Ush
 |---|---|---|
 | source | `ushahidi` | `ushahidi` |
 | source_ref | `Post ID` (2.x: `#`) | `id` |
-| occurred_at | survey field labelled as the incident date (`Date de l'incident`, `Date`…), else `Post Date (UTC)` | the same survey field, else `post_date` |
+| occurred_at | survey field labelled as the incident date (`Date de l'incident`, `Date`…: with a time it is UTC, a bare date is a local day), else `Post Date (UTC)` | the same survey field, else `post_date` |
 | reported_at | `Created (UTC)` | `created` |
 | lat / lon | the first `<label>.lat` / `<label>.lon` pair (2.x: `LATITUDE` / `LONGITUDE`) | the first `point` field: `{lat, lon}` |
 | commune | field labelled `Commune` | idem |
