@@ -66,6 +66,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("Chargement du scénario simulé (Bénin 2023)…", flush=True)
         demo.preload(load_settings())
         children.append(subprocess.Popen([sys.executable, "-m", "vigie", "replay", "--speed", str(args.speed)], env=env))
+    secret = _webhook_secret(env)
+    children.append(subprocess.Popen([sys.executable, "-m", "vigie.webhook", "--port", str(args.webhook_port)],
+                                     env={**env, "VIGIE_WEBHOOK_SECRET": secret}))
+    print(f"Récepteur SMS : http://127.0.0.1:{args.webhook_port}/sms/<rapidpro|twilio|africastalking> "
+          f"(secret partagé : {'VIGIE_WEBHOOK_SECRET' if env.get('VIGIE_WEBHOOK_SECRET') else 'state/webhook-secret'})",
+          flush=True)
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(args.port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     streamlit = subprocess.Popen(cmd, env=env)
@@ -86,6 +92,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         stop()
     return streamlit.returncode or 0
+
+
+def _webhook_secret(env: dict) -> str:
+    """The SMS gateways' shared secret: from the environment, else one generated once per state folder."""
+    if env.get("VIGIE_WEBHOOK_SECRET"):
+        return env["VIGIE_WEBHOOK_SECRET"]
+    import secrets
+
+    settings = load_settings()
+    settings.ensure_dirs()
+    path = settings.home / "webhook-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -113,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("serve", help="lancer le serveur (et le scénario de démonstration avec --demo)")
     p.add_argument("--demo", action="store_true")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--webhook-port", type=int, default=8502)
     p.add_argument("--speed", type=float, default=1800.0, help="accélération du rejeu (secondes simulées par seconde)")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("replay", help="rejouer le scénario simulé dans la boîte de réception")
