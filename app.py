@@ -55,4 +55,6 @@ if user.role in ("admin", "operator"):
         st.Page("pages/triage.py", title=t("page_triage"), icon=":material/fact_check:", url_path="triage"),
         st.Page("pages/sources.py", title=t("page_sources"), icon=":material/input:", url_path="sources"),
     ]
+if user.role == "admin":
+    pages.append(st.Page("pages/admin.py", title=t("page_admin"), icon=":material/group:", url_path="comptes"))
 st.navigation(pages).run()

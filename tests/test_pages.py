@@ -15,6 +15,8 @@ from vigie.auth import User
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/overview.py", "pages/map.py", "pages/timeline.py", "pages/incidents.py"]
 ROLES = ["admin", "operator", "observer", "journalist"]
+# Accounts of tests/fixtures/users.toml: sessions are checked against the accounts file on every run.
+USERNAMES = {"admin": "admin", "operator": "operateur", "observer": "observateur", "journalist": "journaliste"}
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def app_env(fixture_home, monkeypatch):
 
 def logged_in(role: str, page: str | None = None, query: dict | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user"] = User(f"test-{role}", f"Test {role}", role, "", False)
+    at.session_state["user"] = User(USERNAMES[role], f"Test {role}", role, "", False)
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.run()
@@ -102,7 +104,9 @@ def test_map_is_offline_choropleth_with_escaped_tooltips(app_env, fixture_store)
     assert deck.get("mapStyle", "").endswith("blank-style.json")
     assert "<script>" not in payload and "<img" not in payload
     hostile = next(f for f in features if f["properties"]["commune_code"] == commune)
-    assert hostile["properties"]["latest"].startswith("&lt;script&gt;")
+    # No markup can reach the HTML tooltip: angle brackets become look-alike quotes (see vigie.ui.maps).
+    latest = hostile["properties"]["latest"]
+    assert "script" in latest and "<" not in latest and ">" not in latest
     assert len(payload.encode()) < 300_000
 
 
@@ -161,3 +165,26 @@ def test_operator_pages_for_operators(app_env, page, title):
     at = logged_in("operator", page)
     assert not at.exception and not at.error
     assert at.title[0].value == title
+
+
+def test_accounts_page_for_admins_only(app_env):
+    at = logged_in("admin", "pages/admin.py")
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Comptes"
+    at = logged_in("operator")
+    with pytest.raises(ValueError):
+        at.switch_page("pages/admin.py")
+
+
+def test_open_session_ends_when_the_account_is_disabled(app_env, tmp_path, monkeypatch):
+    import shutil
+
+    users = tmp_path / "users.toml"
+    shutil.copy(FIXTURES / "users.toml", users)
+    monkeypatch.setenv("VIGIE_USERS", str(users))
+    at = logged_in("observer")
+    assert at.get("deck_gl_json_chart")
+    users.write_text(users.read_text().replace('role = "observer"', 'role = "observer"\ndisabled = true', 1))
+    at.run()
+    assert "user" not in at.session_state
+    assert at.text_input(key="login_username") is not None

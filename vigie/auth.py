@@ -121,3 +121,124 @@ def authenticate(users: dict[str, User], username: str, password: str, throttle:
         raise AuthError("Identifiant ou mot de passe incorrect, ou compte désactivé.")
     throttle.reset(username)
     return user
+
+
+# -- account management (admins) ----------------------------------------------------------------
+_USERNAME = __import__("re").compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+MIN_PASSWORD = 10
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = "".join(ch if ch >= " " else f"\\u{ord(ch):04x}" for ch in escaped)
+    return f'"{escaped}"'
+
+
+def dump_users(users: dict[str, User], oidc_roles: dict[str, str] | None = None) -> str:
+    lines = ["# Vigie accounts (scrypt hashes). Managed from the Administration page; see README.", ""]
+    for user in sorted(users.values(), key=lambda u: u.username):
+        lines += [f"[users.{_toml_string(user.username)}]", f"name = {_toml_string(user.name)}",
+                  f"role = {_toml_string(user.role)}", f"password_hash = {_toml_string(user.password_hash)}",
+                  f"disabled = {'true' if user.disabled else 'false'}", ""]
+    if oidc_roles:
+        lines.append("[oidc_roles]")
+        lines += [f"{_toml_string(k)} = {_toml_string(v)}" for k, v in sorted(oidc_roles.items())]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def load_oidc_roles(path: Path) -> dict[str, str]:
+    """E-mail (or `*@domain`) → role, for accounts that log in through the OIDC provider."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    roles = {str(k).lower(): v for k, v in data.get("oidc_roles", {}).items()}
+    return {k: v for k, v in roles.items() if v in ROLES}
+
+
+def role_for_email(mapping: dict[str, str], email: str | None) -> str | None:
+    """The exact address wins over its domain; unknown addresses get no role (no access)."""
+    if not email or "@" not in email:
+        return None
+    email = email.strip().lower()
+    return mapping.get(email) or mapping.get("*@" + email.split("@", 1)[1])
+
+
+class AccountStore:
+    """Reads and writes the accounts file; every change is checked to come from an admin."""
+
+    def __init__(self, path: Path, writable_path: Path | None = None):
+        self.path = path
+        # The demo file stays untouched: the first change writes config/users.toml beside it.
+        self.writable_path = writable_path or (
+            path.with_name("users.toml") if path.name.endswith(".demo.toml") else path)
+        self._lock = threading.Lock()
+
+    def users(self) -> dict[str, User]:
+        source = self.writable_path if self.writable_path.exists() else self.path
+        return load_users(source)
+
+    def _save(self, users: dict[str, User]) -> None:
+        source = self.writable_path if self.writable_path.exists() else self.path
+        text = dump_users(users, load_oidc_roles(source))
+        tmp = self.writable_path.with_name(f".{self.writable_path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(0o600)
+        tmp.replace(self.writable_path)  # atomic: a reader never sees half a file
+
+    def _change(self, admin: User, fn) -> None:
+        if admin.role != "admin":
+            raise PermissionError("Gestion des comptes réservée aux administrateurs.")
+        with self._lock:
+            users = dict(self.users())
+            fn(users)
+            if not any(u.role == "admin" and not u.disabled for u in users.values()):
+                raise AuthError("Il doit rester au moins un administrateur actif.")
+            self._save(users)
+
+    def create(self, admin: User, username: str, name: str, role: str, password: str) -> None:
+        username = username.strip().lower()
+        if not _USERNAME.match(username):
+            raise AuthError("Identifiant invalide (2 à 40 caractères : lettres minuscules, chiffres, . _ -).")
+        if role not in ROLES:
+            raise AuthError(f"Rôle inconnu : {role}")
+        _check_password(password)
+
+        def fn(users):
+            if username in users:
+                raise AuthError(f"Le compte {username} existe déjà.")
+            users[username] = User(username, name.strip() or username, role, hash_password(password))
+
+        self._change(admin, fn)
+
+    def update(self, admin: User, username: str, *, role: str | None = None, disabled: bool | None = None,
+               password: str | None = None) -> None:
+        if role is not None and role not in ROLES:
+            raise AuthError(f"Rôle inconnu : {role}")
+        if password is not None:
+            _check_password(password)
+
+        def fn(users):
+            if username not in users:
+                raise AuthError(f"Compte inconnu : {username}")
+            u = users[username]
+            users[username] = User(u.username, u.name, role or u.role,
+                                   hash_password(password) if password is not None else u.password_hash,
+                                   u.disabled if disabled is None else disabled)
+
+        self._change(admin, fn)
+
+    def remove(self, admin: User, username: str) -> None:
+        def fn(users):
+            if username not in users:
+                raise AuthError(f"Compte inconnu : {username}")
+            del users[username]
+
+        self._change(admin, fn)
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise AuthError(f"Mot de passe trop court : {MIN_PASSWORD} caractères au moins.")

@@ -474,3 +474,13 @@ def test_language_switch_to_english(page: Page, server):
                message="the English caption")
     wait_for_map(page)
     assert_no_exception(page)
+
+
+def test_shared_link_keeps_page_and_filters_through_login(page: Page, server):
+    """A shared view (/carte?cat=violence) opens on that page, with that filter, after logging in."""
+    open_login(page, server, "/carte?cat=violence")
+    submit_login(page, "operateur", "test-operateur")
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible(timeout=30_000)
+    wait_for_map(page)
+    assert "cat=violence" in page.url
+    expect(page.locator("h1").first).to_have_text("Carte")
