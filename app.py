@@ -19,7 +19,29 @@ st.set_page_config(page_title="Vigie", page_icon=str(Path(__file__).parent / "st
 with st.sidebar:
     st.selectbox("Langue / Language", list(LANGS), format_func=LANGS.get, key="lang")
 
+
+def role_pages(role: str | None) -> list:
+    """The pages a role may open. Logged out, every page is registered but hidden, so that a shared
+    link (/carte?cat=violence) still opens its page once the user has logged in."""
+    pages = [
+        st.Page("pages/overview.py", title=t("page_overview"), icon=":material/dashboard:", url_path="vue-ensemble",
+                default=True),
+        st.Page("pages/map.py", title=t("page_map"), icon=":material/map:", url_path="carte"),
+        st.Page("pages/timeline.py", title=t("page_timeline"), icon=":material/timeline:", url_path="chronologie"),
+        st.Page("pages/incidents.py", title=t("page_incidents"), icon=":material/list_alt:", url_path="incidents"),
+    ]
+    if role in (None, "admin", "operator"):
+        pages += [
+            st.Page("pages/triage.py", title=t("page_triage"), icon=":material/fact_check:", url_path="triage"),
+            st.Page("pages/sources.py", title=t("page_sources"), icon=":material/input:", url_path="sources"),
+        ]
+    if role in (None, "admin"):
+        pages.append(st.Page("pages/admin.py", title=t("page_admin"), icon=":material/group:", url_path="comptes"))
+    return pages
+
+
 user = current_user()
+navigation = st.navigation(role_pages(user.role if user else None), position="sidebar" if user else "hidden")
 if user is None:
     login_form()
     st.stop()
@@ -43,18 +65,4 @@ with st.sidebar:
 if settings.demo:
     st.warning(t("simulated"), icon=":material/science:")
 
-pages = [
-    st.Page("pages/overview.py", title=t("page_overview"), icon=":material/dashboard:", url_path="vue-ensemble",
-            default=True),
-    st.Page("pages/map.py", title=t("page_map"), icon=":material/map:", url_path="carte"),
-    st.Page("pages/timeline.py", title=t("page_timeline"), icon=":material/timeline:", url_path="chronologie"),
-    st.Page("pages/incidents.py", title=t("page_incidents"), icon=":material/list_alt:", url_path="incidents"),
-]
-if user.role in ("admin", "operator"):
-    pages += [
-        st.Page("pages/triage.py", title=t("page_triage"), icon=":material/fact_check:", url_path="triage"),
-        st.Page("pages/sources.py", title=t("page_sources"), icon=":material/input:", url_path="sources"),
-    ]
-if user.role == "admin":
-    pages.append(st.Page("pages/admin.py", title=t("page_admin"), icon=":material/group:", url_path="comptes"))
-st.navigation(pages).run()
+navigation.run()

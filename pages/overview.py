@@ -18,7 +18,7 @@ if ctx.role == "journalist":
 def live() -> None:
     now = data.clock(ctx.role)
     kpi = load(ctx, "overview_kpis", now=now).iloc[0]
-    cols = st.columns(6)
+    cols = st.columns(3) + st.columns(3)  # two rows: six figures do not fit one row legibly
     cols[0].metric(t("kpi_last_24h"), fmt_int(kpi["n_last_24h"]))
     cols[1].metric(t("kpi_critical_open"), fmt_int(kpi["n_critical_open"]))
     cols[2].metric(t("kpi_communes"), fmt_int(kpi["n_communes"]))

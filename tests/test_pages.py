@@ -188,3 +188,39 @@ def test_open_session_ends_when_the_account_is_disabled(app_env, tmp_path, monke
     at.run()
     assert "user" not in at.session_state
     assert at.text_input(key="login_username") is not None
+
+
+REPORTER_FIELDS = {"reporter_name", "reporter_phone", "reporter_contact", "raw", "nom", "telephone", "contact"}
+
+
+def test_every_column_a_journalist_receives_is_listed_and_none_is_a_reporter_field(app_env, fixture_store):
+    """Pages, map payloads, query results behind them and exports: list the columns, check each."""
+    from vigie import sql
+    from vigie.filters import from_query_params
+
+    received: set[str] = set()
+    for page in [*PAGES]:
+        at = logged_in("journalist", page)
+        for frame in at.get("dataframe"):
+            received |= set(map(str, frame.value.columns))
+        for deck in at.get("deck_gl_json_chart"):
+            for layer in json.loads(deck.proto.json)["layers"]:
+                data = layer.get("data")
+                if isinstance(data, dict):
+                    for feature in data.get("features", []):
+                        received |= set(feature.get("properties", {}))
+                elif isinstance(data, list) and data:
+                    received |= set(data[0])
+    params = from_query_params({}, fixture_store.pack).params()
+    extra = {"q": "", "limit": 50, "offset": 0, "bucket": "day", "incident_id": 1, "now": params["date_to"],
+             "today": params["date_to"].date(), "platforms": [], "search": "", "verdicts": []}
+    for name in sql.names():
+        query = sql.load(name)
+        if "journalist" not in query.roles:
+            continue
+        values = {k: v for k, v in {**params, **extra}.items() if k in query.params}
+        received |= set(sql.run(fixture_store, "journalist", name, values).columns)
+    assert received, "nothing collected: the test would prove nothing"
+    assert received.isdisjoint(REPORTER_FIELDS), received & REPORTER_FIELDS
+    assert "assigned_unit" not in received or fixture_store.cursor("journalist").execute(
+        "select count(*) from incidents where assigned_unit is not null").fetchone()[0] == 0

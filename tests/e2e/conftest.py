@@ -7,6 +7,7 @@ Chromium is Debian's (/usr/bin/chromium); `playwright install` is never needed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -137,9 +138,53 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def _running_server(home: Path, log_path: Path):
+    """`streamlit run app.py` on a free local port with VIGIE_HOME=home; (base URL, process, log tail)."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
+    env.update(
+        VIGIE_HOME=str(home),
+        VIGIE_USERS=str(ROOT / "tests" / "fixtures" / "users.toml"),
+        VIGIE_CLOCK="data",
+        PYTHONUNBUFFERED="1",
+    )
+    base_url = f"http://127.0.0.1:{port}"
+
+    def tail(n: int = 60) -> str:
+        try:
+            return "\n".join(log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no server log)"
+
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"the Streamlit server exited with {process.returncode}:\n{tail()}")
+                try:
+                    with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as resp:
+                        if resp.status == 200 and resp.read().strip() == b"ok":
+                            break
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the Streamlit server was not healthy after {STARTUP_TIMEOUT:.0f} s:\n{tail()}")
+                time.sleep(0.2)
+            yield base_url, process
+        finally:
+            _stop(process)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    """Build the fixture state, start `streamlit run app.py` on a free port, wait until healthy."""
+    """The fixture scenario served by a real server: build the state, start it, wait until healthy."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing")
     from tests.conftest import make_settings
@@ -149,41 +194,24 @@ def server(tmp_path_factory):
     home = base / "state"
     build_fixture_state(make_settings(home))
     facts = _read_facts(home)  # before the server opens (and locks) the database
-
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
-    env.update(
-        VIGIE_HOME=str(home),
-        VIGIE_USERS=str(ROOT / "tests" / "fixtures" / "users.toml"),
-        VIGIE_CLOCK="data",
-        PYTHONUNBUFFERED="1",
-    )
     log_path = base / "server.log"
-    log = open(log_path, "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    srv = Server(f"http://127.0.0.1:{port}", home, home / "inbox", log_path, process, facts)
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the Streamlit server exited with {process.returncode}:\n{srv.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{srv.base_url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200 and resp.read().strip() == b"ok":
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the Streamlit server was not healthy after {STARTUP_TIMEOUT:.0f} s:\n{srv.log_tail()}")
-            time.sleep(0.2)
-        yield srv
-    finally:
-        _stop(process)
-        log.close()
+    with _running_server(home, log_path) as (base_url, process):
+        yield Server(base_url, home, home / "inbox", log_path, process, facts)
+
+
+@pytest.fixture(scope="session")
+def fresh_server(tmp_path_factory):
+    """A second server that nobody ever logs in to: what the first visitors after a restart see.
+
+    Streamlit keeps one page registry per server, filled by the first st.navigation call; until some
+    session has logged in (app.py calls st.navigation only then), it is not filled. Empty state: the
+    logged-out pages never open the database.
+    """
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    base = tmp_path_factory.mktemp("e2e-fresh")
+    with _running_server(base / "state", base / "server.log") as (base_url, _process):
+        yield base_url
 
 
 @pytest.fixture(scope="session")
@@ -194,7 +222,11 @@ def dialogs() -> list[str]:
 
 @pytest.fixture(scope="session")
 def shots(tmp_path_factory) -> Path:
-    """Where screenshots go (printed, so they can be looked at after the run)."""
+    """Where screenshots go: $VIGIE_E2E_SHOTS, else a temporary folder (its path is printed)."""
+    chosen = os.environ.get("VIGIE_E2E_SHOTS")
+    if chosen:
+        Path(chosen).mkdir(parents=True, exist_ok=True)
+        return Path(chosen)
     return tmp_path_factory.mktemp("e2e-screenshots")
 
 
@@ -224,6 +256,7 @@ def page(browser, server, dialogs, shots, request):
         dialog.dismiss()
 
     pg.on("dialog", on_dialog)
+    before = len(dialogs)
     try:
         yield pg
         report = getattr(request.node, "rep_call", None)
@@ -233,5 +266,5 @@ def page(browser, server, dialogs, shots, request):
             print(f"\nscreenshot of the failure: {path}\nserver log:\n{server.log_tail(30)}")
     finally:
         context.close()
-    assert not dialogs, f"a page opened a JavaScript dialog (HTML injection?): {dialogs}"
+    assert not dialogs[before:], f"a page opened a JavaScript dialog (HTML injection?): {dialogs[before:]}"
 

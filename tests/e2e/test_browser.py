@@ -34,6 +34,8 @@ BACKGROUND = (0xEE, 0xF2, 0xF5)  # static/blank-style.json
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 TOTAL_RE = re.compile(r"Incidents \((?:période|period)\)\s*:\s*([\d\u202f\u00a0 ,.]+)")
 LIVE_LIMIT_S = 10.0  # the brief's bound; SPEC says 5 s from the inbox to the screen
+DATA_ELEMENTS = (MAP, GRID, '[data-testid="stMetric"]', '[data-testid="stVegaLiteChart"]',
+                 '[data-testid="stException"]')
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -66,6 +68,11 @@ def login_overview(page: Page, server, username: str, path: str = "/") -> None:
     submit_login(page, username, f"test-{username}")
     expect(page.locator("h1").first).to_have_text("Vue d'ensemble", timeout=30_000)
     wait_for_map(page)
+
+
+def script_idle(page: Page) -> None:
+    """Wait until Streamlit has finished running the script (the page is complete)."""
+    expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_be_attached()
 
 
 def assert_no_exception(page: Page) -> None:
@@ -372,11 +379,9 @@ def test_pages_require_login(page: Page, server, path):
     expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
     expect(page.get_by_text("Connectez-vous pour accéder au tableau de bord.")).to_be_visible()
     # The script has finished and drew neither a map nor data.
-    expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_be_attached()
-    assert page.locator(MAP).count() == 0
-    assert page.locator(GRID).count() == 0
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 0
-    assert page.locator('[data-testid="stMetric"]').count() == 0
+    script_idle(page)
+    for selector in DATA_ELEMENTS:
+        assert page.locator(selector).count() == 0, f"{selector} shown without login"
     assert "Carte" not in page.locator("h1").all_inner_texts()
 
 
@@ -387,9 +392,12 @@ def test_bad_password_disabled_account_and_logout(page: Page, server):
     expect(error).to_contain_text("Identifiant ou mot de passe incorrect")
     assert page.locator(MAP).count() == 0
 
+    open_login(page, server)  # a new session, so the error below cannot be the one above
+    expect(error).to_have_count(0)
     submit_login(page, "ancien", "test-ancien")  # right password, disabled account
-    expect(error).to_contain_text("compte désactivé")
-    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+    expect(error).to_contain_text("Identifiant ou mot de passe incorrect, ou compte désactivé")
+    script_idle(page)
+    assert page.get_by_role("button", name="Se déconnecter").count() == 0
     assert page.locator(MAP).count() == 0
 
     submit_login(page, "observateur", "test-observateur")
@@ -435,20 +443,18 @@ def test_journalist_sees_only_published_incidents(page: Page, server):
 
 def test_map_tooltip_names_the_commune_and_escapes_report_text(page: Page, server, shots, dialogs):
     facts = server.facts
-    login_overview(page, server, "operateur")
+    # The injection attempt is the only incident of its commune on its day: with that day as the period
+    # (a filter read from the URL), it is that commune's "latest incident", shown in its tooltip.
+    day = facts.xss_date
+    login_overview(page, server, "operateur", path=f"/?du={day}&au={day}")
     box = page.locator(MAP).first.locator("canvas").last.bounding_box()
-    tip = hover_tooltip(page, box["width"] / 2, box["height"] / 2)
+    tip = hover_tooltip(page, box["width"] / 2, box["height"] / 2)  # Benin is in the middle
     commune = tip.locator("b").first.inner_text()
     assert commune in facts.commune_names, f"tooltip without a commune name: {tip.inner_text()!r}"
     assert re.search(r"\n\d[\d\u202f]* incidents?\n", tip.inner_text()), tip.inner_text()
     assert "<script" not in tip.inner_html().lower()
 
-    # The injection attempt is the only incident of its commune on its day: with the period filter from
-    # the URL, it becomes that commune's "latest incident", shown in its tooltip as plain text.
-    day = facts.xss_date
-    login_overview(page, server, "operateur", path=f"/?du={day}&au={day}")
     lon, lat = inside_point(facts.xss_commune)
-    box = page.locator(MAP).first.locator("canvas").last.bounding_box()
     x, y = lonlat_to_pixel(lon, lat, box["width"], box["height"])
     tip = hover_tooltip(page, x, y, expect_text=facts.xss_commune)
     assert "\n1 incident\n" in tip.inner_text()  # the only incident of its commune that day
@@ -476,11 +482,38 @@ def test_language_switch_to_english(page: Page, server):
     assert_no_exception(page)
 
 
-def test_shared_link_keeps_page_and_filters_through_login(page: Page, server):
-    """A shared view (/carte?cat=violence) opens on that page, with that filter, after logging in."""
+
+def test_first_visitors_reach_no_page_without_login(page: Page, fresh_server):
+    """Right after a restart, every page file and every page URL is behind the login.
+
+    Until a session has called st.navigation, Streamlit serves the files of pages/ by their own
+    names (/map, /admin...), without app.py: each page must stop by itself (get_context()).
+    """
+    from vigie.config import ROOT
+
+    paths = [f"/{p.stem}" for p in sorted((ROOT / "pages").glob("*.py"))] + ["/carte", "/chronologie", "/"]
+    for path in paths:
+        page.goto(fresh_server + path)
+        expect(page.get_by_text("Connectez-vous pour accéder au tableau de bord.")).to_be_visible(timeout=20_000)
+        script_idle(page)
+        for selector in DATA_ELEMENTS:
+            assert page.locator(selector).count() == 0, f"{path}: {selector} shown without login"
+
+
+def test_first_visitors_see_no_raw_page_list(page: Page, fresh_server):
+    page.goto(fresh_server + "/carte")
+    expect(page.get_by_label("Identifiant")).to_be_attached(timeout=20_000)
+    script_idle(page)
+    assert page.get_by_text("Page not found").count() == 0, "a 'Page not found' dialog opened"
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    assert nav.count() == 0, f"the sidebar lists pages without login: {nav.first.inner_text()!r}"
+
+
+def test_shared_link_keeps_its_page_through_login(page: Page, server):
     open_login(page, server, "/carte?cat=violence")
     submit_login(page, "operateur", "test-operateur")
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible(timeout=30_000)
     wait_for_map(page)
     assert "cat=violence" in page.url
-    expect(page.locator("h1").first).to_have_text("Carte")
+    title = page.locator("h1").first.inner_text()
+    assert title == "Carte" and "/carte" in page.url, f"after login: {title!r} at {page.url}"
