@@ -7,7 +7,9 @@ from one `numpy.random.default_rng(seed)`, so the same arguments give the same f
 - where: communes drawn in proportion to their population; ~60 % of reports carry coordinates (points
   sampled inside the commune polygon), ~25 % only a commune name, ~15 % only a locality name;
 - when: 23 Dec 2022 – 11 Jan 2023 (local time), daytime-heavy, with a peak on election day;
-- what: the taxonomy's categories (codes or French labels), severities (digits or words), channels.
+- what: the taxonomy's categories (codes or French labels), severities (digits or words), channels,
+  and a description built from varied wordings, the place, the clock time and a report number, so that
+  distinct events do not look like near-duplicates of each other (each report founds its incident).
 
 Strings are built with pyarrow.compute and written with pyarrow's CSV writer, so a million rows take
 seconds.
@@ -47,21 +49,28 @@ SEVERITY_WEIGHTS = [0.40, 0.30, 0.20, 0.10]
 SEVERITY_WORDS = np.array([""] + [fr for fr, _en in SEVERITIES.values()])
 # Daytime-heavy hour profile (local time).
 HOUR_WEIGHTS = np.array([1, 1, 1, 1, 1, 2, 4, 6, 8, 9, 9, 9, 8, 8, 8, 8, 9, 9, 8, 7, 5, 4, 2, 1], dtype=float)
-PHRASES = np.array([
-    "Affrontements entre militants",
-    "Menaces contre un candidat",
-    "Meeting perturbé par des jets de pierres",
-    "Affiches et matériel électoral détruits",
-    "Rumeur de report du scrutin sur les réseaux",
-    "Propos haineux lors d'un rassemblement",
-    "Distribution d'argent aux électeurs",
-    "Bourrage d'urne signalé",
-    "Retard dans la livraison du matériel",
-    "Présence d'hommes armés signalée",
-    "Manifestation devant la mairie",
-    "Interpellation de militants",
-    "Incident signalé",
-])
+# Descriptions: an opener, one of three wordings of the event (per category, in taxonomy order), a
+# setting, the place, the time and the report number. Distinct events must not look alike to the
+# near-duplicate grouping, as in real feeds: the clock time and the number differ between reports.
+EVENTS = [
+    ["Affrontements entre militants", "Bagarre entre partisans de deux partis", "Des jeunes armés de gourdins ont attaqué des militants"],
+    ["Menaces contre un candidat", "Intimidation d'électeurs par des inconnus", "Un agent électoral a reçu des menaces de mort"],
+    ["Meeting perturbé par des jets de pierres", "Caravane de campagne bloquée par des manifestants", "Sono d'un meeting saccagée"],
+    ["Affiches et matériel électoral détruits", "Local de parti incendié", "Urnes endommagées pendant le transport"],
+    ["Rumeur de report du scrutin sur les réseaux", "Fausse annonce du retrait d'un candidat", "Vidéo truquée partagée sur WhatsApp"],
+    ["Propos haineux lors d'un rassemblement", "Appel à la violence contre une communauté", "Message d'incitation diffusé à la radio locale"],
+    ["Distribution d'argent aux électeurs", "Achat de cartes d'électeur", "Distribution de vivres contre promesse de vote"],
+    ["Bourrage d'urne signalé", "Électeurs votant plusieurs fois", "Procès-verbal modifié après le dépouillement"],
+    ["Retard dans la livraison du matériel", "Bulletins manquants dans un bureau", "Bureau de vote ouvert avec trois heures de retard"],
+    ["Présence d'hommes armés signalée", "Enlèvement d'un militant", "Attaque d'un poste de police"],
+    ["Manifestation devant la mairie", "Marche de protestation de jeunes", "Sit-in devant la commission électorale"],
+    ["Interpellation de militants", "Arrestation d'un responsable de parti", "Garde à vue de plusieurs jeunes"],
+    ["Incident signalé", "Situation tendue", "Attroupement inhabituel"],
+]
+SETTINGS = ["au marché", "devant la mairie", "près de l'école primaire publique", "au carrefour principal",
+            "devant le bureau de vote", "à la sortie d'un meeting", "sur la voie principale", "près de la gare routière",
+            "devant le siège du parti", "au centre de vote", "près du commissariat", "dans le quartier"]
+OPENERS = ["", "", "Selon un observateur : ", "Témoin : ", "Urgent : ", "Alerte : ", "SMS reçu : "]
 
 
 @dataclass
@@ -183,8 +192,14 @@ def generate(pack: Pack, n: int, seed: int = 42, duplicate_rate: float = 0.02, i
     date_vocab = [f"{s:%d/%m/%Y %H:%M}" for s in stamps] + [f"{s:%Y-%m-%d %H:%M}" for s in stamps]
     ids = pc.binary_join_element_wise(
         pa.scalar(id_prefix), pc.utf8_lpad(pc.cast(pa.array(rows + 1), pa.string()), 7, "0"), "-")
+    wording = cat * 3 + rng.integers(0, 3, n)
+    setting = rng.integers(0, len(SETTINGS), n)
+    opener = rng.integers(0, len(OPENERS), n)
+    clocks = [f"{m // 60}h{m % 60:02d}" for m in range(1440)]
     description = pc.binary_join_element_wise(
-        _take(PHRASES, cat[rows]), pa.scalar(" à "), _take(vocabulary, place[rows]), pa.scalar(" (réf. "), ids,
+        _take(OPENERS, opener[rows]), _take([e for per in EVENTS for e in per], wording[rows]), pa.scalar(" "),
+        _take(SETTINGS, setting[rows]), pa.scalar(" à "), _take(vocabulary, place[rows]), pa.scalar(" vers "),
+        _take(clocks, (minute % 1440)[rows]), pa.scalar(" (n° "), pc.cast(pa.array(rows + 1), pa.string()),
         pa.scalar(")"), "")
     table = pa.table({
         "id": ids,

@@ -25,6 +25,32 @@ def live() -> None:
     st.subheader(t("recent_files"))
     files = data.query(ctx.role, "ingest_files", {"limit": 50})
     st.dataframe(files, hide_index=True, width="stretch", key="ingest_files")
+    connectors()
+
+
+# Labels of the connector table (French only for now; move them to vigie/ui/i18n.py with the English).
+CONNECTOR_LABELS = {
+    "name": "Connecteur", "kind": "API", "status": "État", "url": "Adresse", "form": "Formulaire",
+    "cursor_time": "Curseur (UTC)", "n_pulled": "Tirés (total)", "n_last_run": "Tirés (dernier passage)",
+    "last_run_at": "Dernier passage (UTC)", "last_success_at": "Dernier succès (UTC)",
+    "next_run_at": "Prochain passage (UTC)", "consecutive_failures": "Échecs de suite",
+    "last_error": "Dernière erreur", "last_error_at": "Dernière erreur à (UTC)", "active": "Actif",
+}
+CONNECTOR_STATUS = {"ok": "✅ ok", "erreur": "⚠️ erreur", "attente": "⏳ jamais réussi"}
+
+
+def connectors() -> None:
+    st.subheader("Connecteurs")
+    problem = data.connectors_problem()
+    if problem:
+        st.error(f"Connecteurs non démarrés : {problem}")
+    state = data.query(ctx.role, "connector_state")
+    if state.empty:
+        st.caption("Aucun connecteur configuré (config/connectors.toml, voir config/connectors.example.toml).")
+        return
+    state = state.assign(status=state["status"].map(CONNECTOR_STATUS).fillna(state["status"]))
+    st.dataframe(state, hide_index=True, width="stretch", key="connector_state",
+                 column_config={c: st.column_config.Column(label) for c, label in CONNECTOR_LABELS.items()})
 
 
 def _labels(columns) -> dict:

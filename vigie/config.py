@@ -7,6 +7,7 @@
 | VIGIE_USERS   | config/users.toml, else config/users.demo.toml | accounts file (hashed passwords)       |
 | VIGIE_DEMO    | 0                        | 1: label data as simulated and run the simulated operators  |
 | VIGIE_CLOCK   | real                     | `data`: "now" is the latest incident time (replays, demo)    |
+| VIGIE_CONNECTORS | config/connectors.toml | pull connectors (Ushahidi, KoBo); none when the file is absent |
 """
 
 from __future__ import annotations

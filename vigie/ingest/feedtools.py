@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Iterable
 
-from vigie.ingest.records import FeedError, Rejection
+from vigie.ingest.records import FeedError, Rejection, json_reason
 from vigie.taxonomy import parse_category
 from vigie.text import match_key
 
@@ -112,7 +112,7 @@ def load_json(text: str) -> object:
         # strict=False: raw control characters inside strings are stripped later, not a reason to reject.
         return json.loads(text, strict=False)
     except json.JSONDecodeError as exc:
-        raise FeedError(f"JSON illisible à la ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}") from exc
+        raise FeedError(f"JSON illisible à la ligne {exc.lineno}, colonne {exc.colno} : {json_reason(exc)}") from exc
     except RecursionError as exc:
         raise FeedError("JSON imbriqué trop profondément") from exc
 
@@ -143,7 +143,7 @@ def json_lines(text: str) -> tuple[list[tuple[int, dict, str]], list[Rejection],
         try:
             obj = json.loads(line, strict=False)
         except json.JSONDecodeError as exc:
-            bad.append(Rejection(i, None, f"JSON illisible : {exc.msg} (colonne {exc.colno})", line[:10_000]))
+            bad.append(Rejection(i, None, f"JSON illisible : {json_reason(exc)} (colonne {exc.colno})", line[:10_000]))
             continue
         if not isinstance(obj, dict):
             bad.append(Rejection(i, None, "un enregistrement JSON doit être un objet {…}", line[:10_000]))

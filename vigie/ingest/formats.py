@@ -55,6 +55,11 @@ def _dispatch(text: str, name: str, source_tag: str | None, pack: Pack | None) -
     if sms.is_inbox_file(name):
         return sms.parse_inbox(text, pack)
     body = text.lstrip("\ufeff \r\n\t")
+    if name.lower().endswith(".ushahidi-posts.json"):  # a page written by the Ushahidi pull connector
+        doc = _json_document(body)
+        if doc is None:
+            raise FeedError("page de l'API Ushahidi illisible (JSON invalide)")
+        return ushahidi.posts_to_records(doc)
     is_json = body[:1] in ("{", "[")
     if kobo.is_kobo_tag(source_tag):
         if is_json:

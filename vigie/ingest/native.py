@@ -17,9 +17,12 @@ from vigie.ingest.records import (
     decode,
     frame_from_columns,
     header_key,
+    json_reason,
     map_columns,
     read_csv_text,
 )
+
+WIDE = 500  # columns beyond which the original records are kept as JSON text rather than as a frame
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "source_ref": ("source_ref", "id", "ref", "reference", "identifiant", "id_source", "numero"),
@@ -59,10 +62,14 @@ def parse_csv(text: str) -> Parsed:
             "aucune colonne description/texte ni catégorie : ce n'est pas un fichier natif Vigie "
             f"(colonnes lues : {', '.join(header[:12])})"
         )
-    columns_by_name = dict(zip(header, map(list, zip(*rows)))) if rows else {h: [] for h in header}
-    columns = {field: columns_by_name[col] for field, col in mapping.items()}
+    index = {name: i for i, name in enumerate(header)}
+    columns = {field: [row[index[col]] for row in rows] for field, col in mapping.items()}
     records = frame_from_columns(columns, len(rows), lines)
-    raw = pd.DataFrame(columns_by_name, dtype=object)
+    if len(header) > WIDE:
+        # Thousands of columns: a frame of them (and DuckDB's to_json over it) takes minutes; JSON per row does not.
+        raw = pd.Series([json.dumps(dict(zip(header, row)), ensure_ascii=False) for row in rows], dtype=object)
+    else:
+        raw = pd.DataFrame(dict(zip(header, map(list, zip(*rows)))) if rows else {h: [] for h in header}, dtype=object)
     return Parsed("native-csv", records, raw, received, rejections)
 
 
@@ -74,10 +81,12 @@ def parse_jsonl(text: str) -> Parsed:
         try:
             array = json.loads(stripped, strict=False, parse_constant=lambda _name: None)
         except json.JSONDecodeError as exc:
-            raise FeedError(f"JSON illisible à la ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}") from exc
+            raise FeedError(f"JSON illisible à la ligne {exc.lineno}, colonne {exc.colno} : {json_reason(exc)}") from exc
         items = [(i + 1, json.dumps(obj, ensure_ascii=False)) for i, obj in enumerate(array)]
     elif "\n" in stripped and isinstance(single := _whole_object(stripped), dict):
         items = [(1, json.dumps(single, ensure_ascii=False))]  # one record, pretty-printed over several lines
+    elif "\n" in stripped and (error := _document_error(stripped)):
+        raise error  # one document over several lines (an API answer), cut or broken: not one record per line
     else:
         # Split on newlines only: str.splitlines() also splits on \x0c, \x1c-\x1e, \x85 and U+2028, which
         # may sit inside a JSON string, and would cut the record in two and shift every line number.
@@ -91,7 +100,11 @@ def parse_jsonl(text: str) -> Parsed:
             # NaN and Infinity are not JSON (the stored raw record must be): read them as missing values.
             obj = json.loads(line, strict=False, parse_constant=lambda _name: None)
         except json.JSONDecodeError as exc:
-            rejections.append(Rejection(line_no, None, f"JSON illisible : {exc.msg} (colonne {exc.colno})", line[:10_000]))
+            rejections.append(Rejection(line_no, None, f"JSON illisible : {json_reason(exc)} (colonne {exc.colno})",
+                                        line[:10_000]))
+            continue
+        except RecursionError:
+            rejections.append(Rejection(line_no, None, "JSON imbriqué trop profondément", line[:10_000]))
             continue
         if not isinstance(obj, dict):
             rejections.append(Rejection(line_no, None, "un enregistrement JSON doit être un objet {…}", line[:10_000]))
@@ -114,8 +127,23 @@ def _whole_object(text: str) -> object | None:
     """The document when the whole text is one JSON value; JSON Lines fail fast at their second line."""
     try:
         return json.loads(text, strict=False, parse_constant=lambda _name: None)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
+
+
+def _document_error(text: str) -> FeedError | None:
+    """Why a JSON document spread over several lines cannot be read; None for JSON Lines, whose first
+    or second line is a whole record on its own."""
+    first_lines = [line for line in text.split("\n") if line.strip()][:2]
+    if len(first_lines) < 2 or any(isinstance(_whole_object(line), (dict, list)) for line in first_lines):
+        return None
+    try:
+        json.loads(text, strict=False)
+    except json.JSONDecodeError as exc:
+        return FeedError(f"JSON illisible à la ligne {exc.lineno}, colonne {exc.colno} : {json_reason(exc)}")
+    except RecursionError:
+        return FeedError("JSON imbriqué trop profondément")
+    return None
 
 
 def _as_text(value: object) -> str | None:

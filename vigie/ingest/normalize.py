@@ -24,6 +24,9 @@ EARLIEST = pd.Timestamp("2000-01-01")
 FUTURE_TOLERANCE = pd.Timedelta(hours=2)
 
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+# Controls that separate words (FileMaker's line break \x0b, form feed, separators, NEL, U+2028/9): a space,
+# or "05/01/2023\x0b10:00" would become an unreadable "05/01/202310:00".
+_SPACING = r"[\x0b\x0c\x1c-\x1f\x85\u2028\u2029]"
 # A zone: Z, UTC or GMT, or a numeric offset right after a time ("-2022" in "28-12-2022" is a year, not a zone).
 _ZONE = re.compile(r"(?:Z|\s?UTC|\s?GMT|\d:\d{2}(?::\d{2})?(?:[.,]\d+)?\s?[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 NAIVE_FORMATS = (
@@ -51,7 +54,7 @@ class Normalized:
 
 def clean_texts(series: pd.Series, limit: int) -> pd.Series:
     s = series.astype(object).where(series.notna(), None)
-    s = s.astype("string").str.replace(_CONTROL, "", regex=True).str.strip()
+    s = s.astype("string").str.replace(_SPACING, " ", regex=True).str.replace(_CONTROL, "", regex=True).str.strip()
     s = s.str.slice(0, limit)
     keep = (s.notna() & (s != "")).fillna(False).to_numpy(dtype=bool)
     # Missing values must be None, not pd.NA: `if v` and `notna` checks downstream rely on it.
@@ -100,7 +103,8 @@ def parse_coordinates(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     s = values.astype("string").str.strip().str.replace(",", ".", regex=False).str.replace(" ", "", regex=False)
     present = s.notna() & (s != "")
     numbers = pd.to_numeric(s.where(present, None), errors="coerce").astype(float)
-    unreadable = (present & numbers.isna()).to_numpy(dtype=bool)
+    # "nan", "inf" and 1e999 are read as numbers by to_numeric, but are no coordinates.
+    unreadable = (present & ~np.isfinite(numbers)).to_numpy(dtype=bool)
     return numbers.to_numpy(dtype=float), unreadable
 
 

@@ -72,6 +72,14 @@ def process_file(store: Store, path: Path, locator: Locator | None = None) -> In
         return IngestResult(path.name, None, None, already_done=True)
 
     started = utcnow()
+    # Rally itineraries and social-media claims are not reports: they go to their own tables.
+    from vigie.ingest import tables
+
+    table_result = tables.ingest(store, path, original, sha, data, source_tag, started, locator)
+    if table_result is not None:
+        _move(path, store.settings.processed if store.settings else path.parent / "processed")
+        store.bump()
+        return table_result
     try:
         parsed = formats.parse(data, original, source_tag=source_tag, pack=store.pack)
     except FeedError as exc:
@@ -167,6 +175,11 @@ def _raw_as_json(raw: pd.DataFrame | pd.Series) -> list[str | None]:
         return raw.tolist()
     if raw.empty:
         return [None] * len(raw)
+    if raw.shape[1] > 500:  # DuckDB's to_json over thousands of columns takes minutes; plain JSON does not
+        import json
+
+        return [json.dumps({k: None if pd.isna(v) else v for k, v in zip(raw.columns, row)}, ensure_ascii=False)
+                for row in raw.itertuples(index=False, name=None)]
     import duckdb
 
     con = duckdb.connect()

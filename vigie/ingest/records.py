@@ -6,13 +6,19 @@ once for all feeds in `vigie.ingest.normalize`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import json
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from vigie.text import match_key
+
+# The csv module refuses fields over 128 KiB; a 10 MB description is a record to keep (truncated later).
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 2**20))
 
 # Canonical fields of a report, as text, before validation.
 FIELDS = (
@@ -63,19 +69,57 @@ class FeedError(Exception):
 
 
 def header_key(name: str) -> str:
-    return match_key(name).replace(" ", "_")
+    # No alias is long: a 1 MB column name must not cost seconds of accent folding.
+    return match_key(name[:200]).replace(" ", "_")
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else cp1252, else latin-1; binary files are refused."""
-    if b"\x00" in data[:8192]:
+    """UTF-16 (Excel's « Texte Unicode »), UTF-8 with or without BOM, else cp1252, else latin-1.
+
+    A file pasted together from a UTF-8 export and a cp1252 one is decoded line by line, so that neither
+    part turns into mojibake. Binary files are refused; a stray NUL byte in a text file is not binary.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode_utf16(data, "utf-16")
+    sample = data[:8192]
+    if sample.count(0) * 1000 > len(sample):
+        # ASCII text in UTF-16 without a BOM: every other byte is NUL.
+        if sample[1::2].count(0) > 0.7 * len(sample) // 2 and not sample[0::2].count(0):
+            return _decode_utf16(data, "utf-16-le")
+        if sample[0::2].count(0) > 0.7 * len(sample) // 2 and not sample[1::2].count(0):
+            return _decode_utf16(data, "utf-16-be")
         raise FeedError("fichier binaire : ce n'est pas un fichier texte (CSV ou JSON)")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    if not _UTF8_SEQUENCE.search(data):
+        return _decode_single_byte(data)
+    return "".join(_decode_line(line) for line in data.splitlines(keepends=True))
+
+
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+
+
+def _decode_utf16(data: bytes, encoding: str) -> str:
+    try:
+        return data[: len(data) - len(data) % 2].decode(encoding)  # a file cut after an odd byte loses that byte
+    except UnicodeDecodeError as exc:
+        raise FeedError(f"texte UTF-16 illisible à l'octet {exc.start} (fichier tronqué ou mal converti ?)") from exc
+
+
+def _decode_single_byte(data: bytes) -> str:
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
+        return data.decode("latin-1")
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _decode_single_byte(line)
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -88,18 +132,20 @@ def read_csv_text(text: str) -> tuple[list[str], list[list[str]], list[int], lis
     """Header, rows of the right width with their line numbers, and rejected rows."""
     text = text.lstrip("\ufeff")
     first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+    delimiter = sniff_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
         return [], [], [], []
     except csv.Error as exc:
-        raise FeedError(f"en-tête CSV illisible : {exc}") from exc
+        raise FeedError(f"en-tête CSV illisible : {csv_reason(exc)}") from exc
     header = _unique_names([h.strip() for h in header])
     width = len(header)
     rows: list[list[str]] = []
     lines: list[int] = []
     rejections: list[Rejection] = []
+    last = None  # line where the file's last record starts
     while True:
         start = reader.line_num + 1
         try:
@@ -107,10 +153,11 @@ def read_csv_text(text: str) -> tuple[list[str], list[list[str]], list[int], lis
         except StopIteration:
             break
         except csv.Error as exc:
-            rejections.append(Rejection(start, None, f"ligne CSV illisible : {exc}", None))
+            rejections.append(Rejection(start, None, f"ligne CSV illisible : {csv_reason(exc)}", None))
             continue
         if not row or (len(row) == 1 and not row[0].strip()):
             continue  # blank line: not a record
+        last = start
         if len(row) != width:
             rejections.append(
                 Rejection(start, None, f"{len(row)} champs au lieu de {width} (séparateur ou guillemets ?)",
@@ -119,7 +166,50 @@ def read_csv_text(text: str) -> tuple[list[str], list[list[str]], list[int], lis
             continue
         rows.append(row)
         lines.append(start)
+    # A quote never closed swallows the rest of the file into the last field of the last record: the
+    # lenient reader hands it over as if it were whole, so check that one record strictly.
+    if rows and lines[-1] == last and re.search(r"[\r\n]", rows[-1][-1]) and _ends_inside_quotes(text, delimiter):
+        rejections.append(Rejection(lines.pop(), None, "guillemet ouvert jamais fermé : cette ligne et toutes "
+                                    "les suivantes, jusqu'à la fin du fichier, forment un seul champ", _join(rows.pop())))
     return header, rows, lines, rejections
+
+
+def _ends_inside_quotes(text: str, delimiter: str) -> bool:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    while True:
+        try:
+            next(reader)
+        except StopIteration:
+            return False
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                return True
+
+
+def csv_reason(exc: csv.Error) -> str:
+    """The csv module's error, in French."""
+    message = str(exc)
+    if message.startswith("field larger than field limit"):
+        return f"champ de plus de {csv.field_size_limit() // 2**20} Mo"
+    return message
+
+
+JSON_MESSAGES = {
+    "Expecting value": "valeur attendue",
+    "Expecting property name enclosed in double quotes": "nom de champ entre guillemets attendu",
+    "Expecting ',' delimiter": "virgule attendue",
+    "Expecting ':' delimiter": "deux-points attendu",
+    "Unterminated string starting at": "texte entre guillemets jamais fermé",
+    "Invalid control character at": "caractère de contrôle interdit",
+    "Invalid \\escape": "échappement \\ invalide",
+    "Invalid \\uXXXX escape": "échappement \\uXXXX invalide",
+    "Extra data": "données en trop après la fin",
+}
+
+
+def json_reason(exc: json.JSONDecodeError) -> str:
+    """The json module's error, in French (the position is given by the caller)."""
+    return JSON_MESSAGES.get(exc.msg, exc.msg)
 
 
 def _join(row: list[str]) -> str:

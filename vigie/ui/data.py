@@ -12,7 +12,7 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from vigie import sql
+from vigie import connectors, sql
 from vigie.config import load_settings
 from vigie.ingest.inbox import InboxWatcher
 from vigie.store import Store
@@ -32,7 +32,15 @@ def get_store() -> Store:
     watcher = InboxWatcher(store, settings, after_each=after_each)
     watcher.start()
     store.watcher = watcher  # type: ignore[attr-defined]
+    # Pull connectors (Ushahidi, KoBo) run beside the watcher, only when config/connectors.toml exists.
+    store.connectors = connectors.start(store, settings)  # type: ignore[attr-defined]
     return store
+
+
+def connectors_problem() -> str | None:
+    """Why the connectors file could not be used, if it could not (shown on the Sources page)."""
+    scheduler = getattr(get_store(), "connectors", None)
+    return scheduler.problem if scheduler is not None else None
 
 
 @st.cache_data(ttl=900, max_entries=512, show_spinner=False)
