@@ -93,12 +93,64 @@ class Store:
                 con.execute(path.read_text(encoding="utf-8"))
                 con.execute("insert into schema_version values ($v, now())", {"v": version})
                 con.execute("commit")
+            con.execute((SCHEMA_DIR / "state.sql").read_text(encoding="utf-8"))
+            rebuild = self._ensure_current_table()
             con.execute((SCHEMA_DIR / "views.sql").read_text(encoding="utf-8"))
             template = (SCHEMA_DIR / "filtered.sql").read_text(encoding="utf-8")
             for scope in sorted(set(SCOPES.values())):
                 # The scope names come from the fixed SCOPES table above, never from input.
                 con.execute(template.replace("{scope}", scope))
             self._load_geography()
+            self.refresh_current(full=rebuild)
+
+    def _ensure_current_table(self) -> bool:
+        """Create main.incident_current with the live view's columns; True when it must be rebuilt."""
+        cur = self.con.cursor()
+        wanted = [r[0] for r in cur.execute("describe main.incident_state_live").fetchall()]
+        try:
+            have = [r[0] for r in cur.execute("describe main.incident_current").fetchall()]
+        except duckdb.CatalogException:
+            have = None
+        if have == wanted:
+            return False
+        # A new version of the state definition: the cache is rebuilt from the audit trail.
+        cur.execute("drop view if exists main.incident_state")
+        cur.execute("drop table if exists main.incident_current")
+        cur.execute("create table main.incident_current as select * from main.incident_state_live limit 0")
+        return True
+
+    def refresh_current(self, full: bool = False) -> None:
+        """Bring main.incident_current up to date with the incidents and events written since the last
+        refresh. It is a cache of main.incident_state_live: the audit trail stays the source of truth,
+        and `full=True` rebuilds it from there."""
+        with self.write_lock:
+            cur = self.raw_cursor()
+            cur.execute("begin")
+            try:
+                if full:
+                    cur.execute("delete from main.incident_current")
+                    cur.execute("insert into main.incident_current select * from main.incident_state_live")
+                else:
+                    row = cur.execute("select value from meta where key = 'current_event_id'").fetchone()
+                    cur.execute(
+                        """create or replace temp table touched as
+                           select incident_id from main.status_events where event_id > $last
+                           union
+                           select incident_id from main.incidents
+                           where incident_id > (select coalesce(max(incident_id), 0) from main.incident_current)""",
+                        {"last": int(row[0]) if row else 0},
+                    )
+                    cur.execute("delete from main.incident_current where incident_id in (select incident_id from touched)")
+                    cur.execute("""insert into main.incident_current select * from main.incident_state_live
+                                   where incident_id in (select incident_id from touched)""")
+                    cur.execute("drop table touched")
+                cur.execute("""insert or replace into meta
+                               select 'current_event_id', cast(coalesce(max(event_id), 0) as varchar)
+                               from main.status_events""")
+                cur.execute("commit")
+            except Exception:
+                cur.execute("rollback")
+                raise
 
     def _load_geography(self) -> None:
         """Load the country pack's communes, once per pack (a change of pack reloads them)."""
@@ -146,6 +198,8 @@ class Store:
         return self._version
 
     def bump(self) -> int:
+        """After every committed write: refresh the current-state cache, then invalidate cached results."""
+        self.refresh_current()
         with self._version_lock:
             self._version += 1
             return self._version
@@ -181,7 +235,7 @@ class Store:
                 {"at": dt.datetime.now(dt.UTC).replace(tzinfo=None)},
             )
             cur.unregister("new_events")
-        self.bump()
+            self.bump()  # inside the lock: the next action must see this one's result
         return len(events)
 
     def close(self) -> None:

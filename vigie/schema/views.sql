@@ -3,56 +3,8 @@
 -- so `from incidents` in a query file means "the incidents this role may see".
 -- Query files may not name the `main` schema (vigie.sql refuses them).
 
--- Current state of each incident: the latest value of each field in status_events.
-create or replace view main.incident_state as
-with latest as (
-    select
-        incident_id,
-        arg_max(to_value, event_id) filter (where field = 'status')        as status,
-        arg_max(to_value, event_id) filter (where field = 'held')          as held,
-        arg_max(to_value, event_id) filter (where field = 'assigned_unit') as assigned_unit,
-        arg_max(to_value, event_id) filter (where field = 'category')      as category,
-        arg_max(to_value, event_id) filter (where field = 'severity')      as severity,
-        arg_max(to_value, event_id) filter (where field = 'commune_code')  as commune_code,
-        arg_max(to_value, event_id) filter (where field = 'merged_into')   as merged_into,
-        max(event_id)                                                      as version,
-        min(at_time) filter (where field = 'status' and to_value = 'verifie')   as verified_at,
-        min(at_time) filter (where field = 'status' and to_value = 'transmis')  as escalated_at,
-        min(at_time) filter (where field = 'status' and to_value = 'clos')      as resolved_at
-    from main.status_events
-    group by incident_id
-),
-final as (
-    select
-        i.incident_id,
-        i.created_at,
-        i.occurred_at,
-        i.occurred_local,
-        coalesce(l.commune_code, i.commune_code)               as commune_code,
-        coalesce(c.departement_code, i.departement_code)       as departement_code,
-        case when l.commune_code is null then i.lat end        as lat,
-        case when l.commune_code is null then i.lon end        as lon,
-        case when l.commune_code is null then i.geo_precision else 'commune' end as geo_precision,
-        coalesce(l.category, i.category)                       as category,
-        coalesce(try_cast(l.severity as tinyint), i.severity)  as severity,
-        coalesce(l.status, 'nouveau')                          as status,
-        coalesce(l.held = 'true', false)                       as held,
-        coalesce(l.status, 'nouveau') in ('verifie', 'transmis', 'clos')
-            and not coalesce(l.held = 'true', false)           as published,
-        l.assigned_unit,
-        l.verified_at,
-        l.escalated_at,
-        l.resolved_at,
-        i.title,
-        i.place_text,
-        i.source,
-        try_cast(l.merged_into as bigint)                      as merged_into,
-        coalesce(l.version, 0)                                 as version
-    from main.incidents i
-    left join latest l using (incident_id)
-    left join main.communes c on c.commune_code = l.commune_code
-)
-select * from final;
+-- The current state of every incident (see state.sql and Store.refresh_current).
+create or replace view main.incident_state as select * from main.incident_current;
 
 -- Each report with the incident it belongs to now (after merges and splits).
 create or replace view main.report_state as
