@@ -23,6 +23,11 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent / "out"
 
 
+# Prefix of the statements' keys while a wrapped stage runs (see bench.run.stage_timer), so that
+# the SQL of a stage can be told from the rest.
+SQL_PREFIX = {"value": ""}
+
+
 class TimingCursor:
     """Delegates to a DuckDB cursor and adds up the wall time of each statement, by its first words."""
 
@@ -31,7 +36,7 @@ class TimingCursor:
         self._totals = totals
 
     def execute(self, query, *args, **kwargs):
-        key = re.sub(r"\s+", " ", query).strip()[:70]
+        key = SQL_PREFIX["value"] + re.sub(r"\s+", " ", query).strip()[:70]
         start = time.perf_counter()
         try:
             return self._cur.execute(query, *args, **kwargs)
@@ -48,6 +53,33 @@ def instrument(store) -> dict:
     original = store.raw_cursor
     store.raw_cursor = lambda: TimingCursor(original(), totals)  # type: ignore[method-assign]
     return totals
+
+
+def query_profile(store, role: str, query, params: dict, top: int = 6) -> dict:
+    """DuckDB's own profile of one run of `query`: its latency and its most expensive operators."""
+    import json
+
+    cur = store.cursor(role)
+    try:
+        cur.execute("set enable_profiling = 'no_output'")
+        cur.execute(query.sql, params).fetchall()
+        tree = json.loads(cur.get_profiling_information(format="json"))
+    finally:
+        cur.close()
+    operators = []
+
+    def walk(node: dict) -> None:
+        extra = node.get("extra_info") if isinstance(node.get("extra_info"), dict) else {}
+        name = node.get("operator_name") or node.get("operator_type")
+        if name:
+            operators.append({"operator": name.strip(), "seconds": float(node.get("operator_timing") or 0),
+                              "rows": node.get("operator_cardinality"), "table": extra.get("Table", "")})
+        for child in node.get("children", []):
+            walk(child)
+
+    walk(tree)
+    operators.sort(key=lambda op: -op["seconds"])
+    return {"latency": tree.get("latency"), "cpu_time": tree.get("cpu_time"), "operators": operators[:top]}
 
 
 def profile_ingest(rows: int, existing: int, use_cprofile: bool, work: Path) -> None:

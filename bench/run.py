@@ -46,7 +46,7 @@ import numpy as np
 import pyarrow as pa
 
 from bench import gen
-from bench.profile import instrument
+from bench.profile import instrument, query_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -100,7 +100,7 @@ class Config:
             smoke=args.smoke,
             work=(args.work or OUT).resolve(),
             out=None if args.smoke else (args.out or ROOT / "BENCHMARKS.md"),
-            command="python -m bench.run " + " ".join(argv),
+            command=shown_command(argv),
         )
         if args.smoke:
             cfg = dataclasses.replace(cfg, page_cold=1, page_warm=1, naive_repeat=1, stream_seconds=3.0,
@@ -111,6 +111,19 @@ class Config:
             cfg.fresh_small_files = max(1, min(100, n // 5_000))
             cfg.tail_files = 20 if n >= 100_000 else 1
         return cfg
+
+
+def shown_command(argv: list[str]) -> str:
+    """The command for the report, without where files go (--out, --work): no machine paths."""
+    shown, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--out", "--work"):
+            skip = True
+        elif not arg.startswith(("--out=", "--work=")):
+            shown.append(arg)
+    return " ".join(["python -m bench.run", *shown])
 
 
 class Report:
@@ -197,8 +210,10 @@ def machine_info(cfg: Config) -> dict:
         "cpu": cpu_model(),
         "python": platform.python_version(),
         "versions": versions,
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        # BENCH_COMMIT names the code when it runs from an exported snapshot (no .git there).
+        "commit": os.environ.get("BENCH_COMMIT") or git("rev-parse", "--short", "HEAD"),
+        "dirty": False if os.environ.get("BENCH_COMMIT") else bool(git("status", "--porcelain", "--untracked-files=no")),
+        "loadavg_start": list(os.getloadavg()),
         "incidents": cfg.incidents,
         "repeat": cfg.repeat,
         "smoke": cfg.smoke,
@@ -247,39 +262,61 @@ def step_generate(cfg: Config, report: Report, pack) -> tuple[gen.Dataset, Files
 
 
 # -- 2. ingest ---------------------------------------------------------------------------------
+NESTED = "  of which "  # breakdown rows already counted in the stage above them
+
+
 @contextlib.contextmanager
 def stage_timer():
-    """Time the ingest stages (parse, normalize, locate, JSON of raw records, move) by wrapping them."""
+    """Time the ingest stages (parse, normalize, locate, grouping, …) by wrapping their functions."""
+    from bench.profile import SQL_PREFIX
     from vigie import geo
-    from vigie.ingest import formats, pipeline
+    from vigie.ingest import formats, group, pipeline
 
     totals: dict[str, float] = {}
 
-    def wrap(owner, name: str, label: str):
+    def wrap(owner, name: str, label: str, sql_prefix: str | None = None):
         original = getattr(owner, name)
 
         def timed(*args, **kwargs):
             start = time.perf_counter()
+            if sql_prefix:
+                SQL_PREFIX["value"] = sql_prefix
             try:
                 return original(*args, **kwargs)
             finally:
+                SQL_PREFIX["value"] = ""
                 totals[label] = totals.get(label, 0.0) + time.perf_counter() - start
 
         setattr(owner, name, timed)
         return owner, name, original
 
     patches = [
-        wrap(formats, "parse", "parse CSV (records.read_csv_text + frame)"),
+        wrap(formats, "parse", "parse the file (adapter → records)"),
         wrap(pipeline, "normalize", "normalize (validate, types, locate)"),
-        wrap(geo.Locator, "locate", "  of which locate (points + names)"),
+        wrap(geo.Locator, "locate", NESTED + "locate (points + names)"),
+        wrap(group, "assign_incidents", "group into incidents (near-duplicates: candidates, texts, scores)",
+             sql_prefix=NESTED + "SQL: "),
         wrap(pipeline, "_raw_as_json", "raw records as JSON"),
         wrap(pipeline, "_move", "move to processed/"),
     ]
+    with contextlib.suppress(ImportError, AttributeError):
+        from vigie.ingest import tables
+
+        patches.append(wrap(tables, "ingest", "is it a rallies/claims table? (tables.ingest)"))
     try:
         yield totals
     finally:
         for owner, name, original in reversed(patches):
             setattr(owner, name, original)
+
+
+def time_breakdown(stages: dict, sql_totals: dict, seconds: float) -> dict:
+    """Stages and SQL statements, largest first, with what no wrapper saw as "other"."""
+    rows = {**stages, **{(k if k.startswith(NESTED) else f"SQL: {k}"): v for k, v in sql_totals.items()}}
+    accounted = sum(v for k, v in rows.items() if not k.startswith(NESTED))
+    rows["other (read file, sha256, glue between stages)"] = max(0.0, seconds - accounted)
+    return {"total_s": seconds,
+            "stages": sorted(([k, v] for k, v in rows.items() if v >= 0.002 * seconds), key=lambda kv: -kv[1])}
 
 
 def ingest_files(store, settings, paths: list[Path]) -> tuple[float, list[float], list]:
@@ -356,22 +393,19 @@ def step_ingest(cfg: Config, report: Report, pack, data: gen.Dataset, files: Fil
                    value=median(per_file_rates), unit="reports/s", target=f"≥ {TARGET_INGEST:,}",
                    ok=median(per_file_rates) >= TARGET_INGEST,
                    detail=f"per file {median(per_file):.2f} s median, {max(per_file):.2f} s max")
-        breakdown = {**stages, **{f"SQL: {k}": v for k, v in sql_totals.items()}}
-        accounted = sum(v for k, v in breakdown.items() if not k.startswith("  "))
-        breakdown["other (read file, sha256, pandas glue)"] = max(0.0, seconds - accounted)
-        report.section(sec)["breakdown"] = {
-            "total_s": seconds,
-            "stages": sorted(([k, v] for k, v in breakdown.items() if v >= 0.0005 * seconds), key=lambda kv: -kv[1]),
-        }
+        report.section(sec)["breakdown"] = time_breakdown(stages, sql_totals, seconds)
 
         log(f"1,000-row files into the full store: {len(files.tail)} files")
-        seconds_t, per_file_t, results_t = ingest_files(store, settings, files.tail)
+        sql_totals.clear()
+        with stage_timer() as stages:
+            seconds_t, per_file_t, results_t = ingest_files(store, settings, files.tail)
         rows_t = sum(r.received for r in results_t)
         rate_t = rows_t / seconds_t
         report.add(sec, item=f"{SMALL_ROWS:,}-row files into the full store", value=rate_t, unit="reports/s",
                    target=f"≥ {TARGET_INGEST:,}", ok=rate_t >= TARGET_INGEST,
                    detail=f"{len(results_t)} files; per file {median(per_file_t) * 1000:.0f} ms median, "
                           f"p95 {p95(per_file_t) * 1000:.0f} ms")
+        report.section(sec)["breakdown_small"] = time_breakdown(stages, sql_totals, seconds_t)
 
         # Nothing lost: every row accepted, duplicate or quarantined, and the totals are the data set's.
         everything = results + results_t
@@ -519,6 +553,26 @@ def step_queries(cfg: Config, report: Report, settings) -> None:
                     report.add(sec, item=name, role=role, filters="no filter, per hour", median=median(times),
                                p95=p95(times), rows=rows, target=target, ok=p95(times) <= TARGET_QUERY_P95)
             log(f"queries ({role}): done")
+        # DuckDB's profile of the slowest combinations: which operators the time goes to.
+        worst = sorted(report.rows(sec), key=lambda r: -r["p95"])[:4]
+        by_label = dict(variants)
+        profiles = []
+        for row in worst:
+            query = sql.load(row["item"])
+            filters = by_label.get(row["filters"].split(",")[0] if row["filters"] != "—" else "", variants[0][1])
+            cur = store.cursor(row["role"])
+            context = {"now": sql.run(store, row["role"], "data_clock")["latest"].iloc[0].to_pydatetime(),
+                       "incident_id": cur.execute("select incident_id from incidents order by occurred_local desc "
+                                                  "limit 1").fetchone()[0]}
+            cur.close()
+            params = query_params(query, filters, context)
+            if "text" in row["filters"]:
+                params["q"] = SEARCH_TEXT
+            if "per hour" in row["filters"]:
+                params["bucket"] = "hour"
+            profiles.append({"query": row["item"], "role": row["role"], "filters": row["filters"],
+                             **query_profile(store, row["role"], query, params)})
+        report.section(sec)["profiles"] = profiles
     finally:
         store.close()
 
@@ -876,7 +930,7 @@ def step_server(cfg: Config, report: Report, settings, pack) -> None:
                 thread = threading.Thread(target=writer, daemon=True)
                 thread.start()
                 shown: list[tuple[float, int]] = []  # (time, streamed reports visible on screen)
-                end_by = time.monotonic() + cfg.stream_seconds + 120
+                end_by = time.monotonic() + cfg.stream_seconds + (60 if cfg.smoke else 300)
                 while time.monotonic() < end_by:
                     total = screen_total(screen) if base_total is not None else None
                     if total is not None:
@@ -1021,6 +1075,9 @@ def render(report: Report) -> str:
         "",
         f"- Machine: {meta['nproc']} cores ({meta['cpu']}), {ram / 2**30:.0f} GiB RAM" if ram else "- Machine: ?",
         f"- Python {meta['python']}; " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+        "- Load average (1, 5, 15 min) at start " + " / ".join(f"{x:.1f}" for x in meta.get("loadavg_start", []))
+        + ", at end " + " / ".join(f"{x:.1f}" for x in meta.get("loadavg_end", []))
+        + " (other work on the machine: absolute times are noisy, ratios within one run less so)",
         f"- Code: commit {meta['commit']}" + (" with uncommitted changes in the working tree" if meta["dirty"] else ""),
         f"- Data: {meta['incidents']:,} incidents (deterministic, `bench/gen.py`, seed 42); queries repeated "
         f"{meta['repeat']} times after one warm-up run",
@@ -1037,12 +1094,13 @@ def render(report: Report) -> str:
     lines += _table(["measure", "value", "target", "result", "detail"],
                     [[r["item"], _value(r), r.get("target", ""), _ok(r.get("ok")), r.get("detail", "")]
                      for r in s["ingest"]["rows"]])
-    breakdown = s["ingest"].get("breakdown")
-    if breakdown:
-        lines += ["", f"Where the bulk ingest time goes ({breakdown['total_s']:.1f} s for the 100,000-row files):", ""]
-        lines += _table(["stage", "time", "share"],
-                        [[k.replace("  of which", "&nbsp;&nbsp;of which"), _s(v), f"{v / breakdown['total_s']:.0%}"]
-                         for k, v in breakdown["stages"]])
+    for key, what in (("breakdown", "the 100,000-row files"), ("breakdown_small", "the 1,000-row files into the full store")):
+        breakdown = s["ingest"].get(key)
+        if breakdown:
+            lines += ["", f"Where the ingest time goes for {what} ({breakdown['total_s']:.1f} s in all):", ""]
+            lines += _table(["stage", "time", "share"],
+                            [[k.replace(NESTED, "&nbsp;&nbsp;&nbsp;&nbsp;of which "), _s(v),
+                              f"{v / breakdown['total_s']:.0%}"] for k, v in breakdown["stages"]])
     lines += [""] + [f"- {n}" for n in s["ingest"]["notes"]]
     lines += ["", "## 3. Queries (`vigie.sql.run`: execute + Arrow fetch + pandas, no result cache)", ""]
     naive = s.get("naive", {}).get("result", {}).get("median", {})
@@ -1055,6 +1113,14 @@ def render(report: Report) -> str:
                       f"{nv / r['median']:,.0f}×" if nv else ""])
     lines += _table(["query", "role", "filters", "rows", "median", "p95", "target", "result", "naive", "naive / Vigie"],
                     qrows)
+    profiles = s["queries"].get("profiles") or []
+    if profiles:
+        lines += ["", "Where the slowest ones spend their time (DuckDB profile of one run, top operators):", ""]
+        for p in profiles:
+            ops = "; ".join(f"{o['operator']}{' ' + o['table'].replace('vigie.', '') if o['table'] else ''} "
+                            f"{o['seconds'] * 1000:,.0f} ms ({o['rows']:,} rows)" for o in p["operators"][:5])
+            lines.append(f"- `{p['query']}` ({p['role']}, {p['filters']}): {_ms(p['latency'])} — {ops}")
+    lines += [""] + [f"- {n}" for n in s["queries"]["notes"]]
     lines += ["", "## 4. Pages (AppTest: the full script, app.py + page, per role)", "",
               "Cold: no cached query result (st.cache_data cleared, store open). Warm: the same run again.", ""]
     prow = []
@@ -1169,6 +1235,7 @@ def run(cfg: Config) -> Report:
         report.note("memory", f"{CHROMIUM} is missing: the server and streaming sections were skipped.")
     naive_ratios(report, naive)
     summarise(report)
+    report.meta["loadavg_end"] = list(os.getloadavg())
     (cfg.work / f"results-{cfg.incidents}{'-smoke' if cfg.smoke else ''}.json").write_text(
         json.dumps(report.as_dict(), indent=1, default=str), encoding="utf-8")
     if cfg.out:

@@ -227,6 +227,24 @@ def test_a_report_joins_the_incident_its_neighbour_was_merged_into(store, settin
     assert partition(store) == {frozenset({"R1", "R2", "R4"}), frozenset({"R3"})}
 
 
+def test_an_incident_recategorised_by_an_operator_attracts_its_new_category(store, settings):
+    ingest(store, settings, [["C1", "observateurs", "05/01/2023 14:30", "Abomey-Calavi", "autre", "3", CLASH]])
+    [incident] = store.raw_cursor().execute("select incident_id from incidents").fetchone()
+    wf = Workflow(store)
+    wf.set_field(OP, incident, wf.states([incident])[incident].version, "category", "violence", "rixe")
+    ingest(store, settings, [["C2", "sms", "05/01/2023 15:00", "Abomey-Calavi", "violence", "3", CLASH_SMS]])
+    assert partition(store) == {frozenset({"C1", "C2"})}
+
+
+def test_long_descriptions_are_compared_on_their_beginning(store, settings):
+    filler = " Les témoins décrivent la scène en détail." * 5000  # ~200,000 characters
+    ingest(store, settings, [
+        ["H1", "observateurs", "05/01/2023 14:30", "Abomey-Calavi", "violence", "3", CLASH + filler],
+        ["H2", "police", "05/01/2023 14:45", "Abomey-Calavi", "violence", "3", "Selon la police : " + CLASH + filler],
+    ])
+    assert counts(store) == (2, 1)
+
+
 # -- batches, re-ingestion and counts ------------------------------------------------------------------
 
 PLACES = {
@@ -307,3 +325,23 @@ def test_reingesting_a_file_changes_nothing_and_counts_add_up(store, settings):
     assert cur.execute("select count(*) from incidents i anti join reports r on r.report_id = i.incident_id"
                        ).fetchone()[0] == 0
     assert cur.execute("select count(distinct incident_id) from reports").fetchone()[0] == n_incidents
+
+
+def test_a_file_without_a_category_column_loads_and_groups_nothing(store, settings):
+    ingest(store, settings, [["K1", "observateurs", "05/01/2023 10:00", "Parakou", "violence", "3", "Bagarre"],
+                             ["K2", "observateurs", "05/01/2023 10:30", "Kandi", "menace", "2", "Menaces"],
+                             ["K3", "observateurs", "05/01/2023 11:00", "Cotonou", "autre", "1", "Coupure"]])
+    # No category column: the empty column reaches the database typed as a number, not as text.
+    data = "id;date;commune;description\nS1;05/01/2023 10:00;Parakou;Bagarre\nS2;05/01/2023 11:00;Kandi;Menaces\n"
+    drop_bytes(settings.inbox, data.encode("utf-8"), "sans-categorie.csv", source="sms")
+    [result] = process_inbox(store, settings)
+    assert result.error is None and result.accepted == 2
+    assert counts(store) == (5, 5)
+
+
+def test_a_file_without_descriptions_loads_and_its_reports_stay_apart(store, settings):
+    data = "id;date;commune;categorie\nD1;05/01/2023 10:00;Parakou;violence\nD2;05/01/2023 10:10;Parakou;violence\n"
+    drop_bytes(settings.inbox, data.encode("utf-8"), "sans-texte.csv", source="observateurs")
+    [result] = process_inbox(store, settings)
+    assert result.error is None and result.accepted == 2
+    assert counts(store) == (2, 2)  # nothing to compare: no evidence of one event

@@ -24,6 +24,7 @@ from vigie.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
+HOSTILE = Path(make_corpus.__file__).parent
 # A reason says what is wrong in French, parsers' details included (values quoted « … » aside).
 FRENCH_WORDS = set("""de la le les du des au aux à un une ou ni est ce sans dans en trop jamais illisible ligne colonne
     fichier champ champs date inconnu inconnue manquant manquante invalide attendu attendus attendue lieu non texte vide
@@ -104,6 +105,14 @@ def test_reingesting_the_corpus_changes_nothing(corpus):
     assert all(r.already_done for r in results)
     assert [cur.execute(f"select count(*) from {t}").fetchone()[0] for t in ("reports", "quarantine", "rallies",
                                                                              "claims")] == before
+
+
+def test_the_small_files_here_are_the_generated_ones():
+    """The small files kept beside make_corpus.py (to read them) are exactly what it generates."""
+    for case in CASES:
+        if not case.big:
+            assert (HOSTILE / case.name).read_bytes() == case.make(), f"{case.name}: run make_corpus.py"
+    assert (HOSTILE / "README.md").read_text(encoding="utf-8") == make_corpus.readme()
 
 
 # -- what the hostile values became ----------------------------------------------------------------------

@@ -75,58 +75,63 @@ def platform_of(url: str) -> str | None:
 def read(text: str, *, received_at: dt.datetime, utc_offset_hours: float) -> Parsed:
     header, rows, lines, rejections = read_csv_text(text)
     received = len(rows) + len(rejections)
-    mapping = map_columns(header, ALIASES)
-    index = {name: i for i, name in enumerate(header)}
-
-    def column(field: str, limit: int = 2_000) -> list[str | None]:
-        if field not in mapping:
-            return [None] * len(rows)
-        i = index[mapping[field]]
-        return [_short(row[i], limit) for row in rows]
-
-    values = {field: column(field) for field in ALIASES}
-    values["text"] = column("text", MAX_DESCRIPTION)
+    values = _columns(header, rows)
     raws = raw_records(header, rows)
     first_seen = parse_datetimes(pd.Series(values["first_seen"], dtype=object), utc_offset_hours)
     latest = pd.Timestamp(received_at) + FUTURE_TOLERANCE
 
-    out: dict[str, list] = {k: [] for k in ("pos", "platform", "url", "text", "first_seen", "reach", "verdict",
-                                              "debunk_url", "raw")}
-    for pos in range(len(rows)):
-        given_url, given_debunk = values["url"][pos], values["debunk_url"][pos]
-        url, debunk = http_url(given_url), http_url(given_debunk)
-        seen = first_seen.iloc[pos]
-        reach, reach_ok = parse_count(values["reach"][pos])
-        verdict_text = values["verdict"][pos]
-        verdict = VERDICTS.get(match_key(verdict_text)) if verdict_text else None
-        reason = next(((field, why) for bad, field, why in (
-            (not given_url, "lien", "lien manquant"),
-            (given_url and url is None, "lien", f"lien invalide « {(given_url or '')[:200]} » (http:// ou https:// attendu)"),
-            (values["first_seen"][pos] and pd.isna(seen), "date",
-             f"date illisible « {values['first_seen'][pos]} » (JJ/MM/AAAA HH:MM ou ISO 8601 attendu)"),
-            (pd.notna(seen) and seen > latest, "date", "date dans le futur (fuseau horaire ou année erronés ?)"),
-            (pd.notna(seen) and seen < EARLIEST, "date", "date antérieure à l'an 2000 : invraisemblable"),
-            (not reach_ok, "portee", f"portée illisible « {values['reach'][pos]} » (nombre attendu)"),
-            (bool(verdict_text) and verdict is None, "verdict",
-             f"verdict inconnu « {verdict_text} » (attendus : vrai, faux, trompeur, invérifiable)"),
-            (bool(given_debunk) and debunk is None, "lien_dementi",
-             f"lien du démenti invalide « {(given_debunk or '')[:200]} » (http:// ou https:// attendu)"),
-        ) if bad), None)
-        if reason:
-            rejections.append(Rejection(lines[pos], reason[0], reason[1], raws[pos][:10_000]))
+    kept: list[dict] = []
+    for pos, raw in enumerate(raws):
+        row = {field: column[pos] for field, column in values.items()}
+        claim, problem = _typed(row, first_seen.iloc[pos], latest)
+        if problem:
+            rejections.append(Rejection(lines[pos], problem[0], problem[1], raw[:10_000]))
             continue
-        platform = code_of(values["platform"][pos]) or platform_of(url) or "inconnue"
-        for key, value in (("pos", pos), ("platform", PLATFORM_HOSTS.get(platform, platform)), ("url", url),
-                           ("text", values["text"][pos]), ("first_seen", seen), ("reach", reach),
-                           ("verdict", verdict), ("debunk_url", debunk), ("raw", raws[pos])):
-            out[key].append(value)
+        kept.append({"pos": pos, **claim, "text": row["text"], "raw": raw})
 
-    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
+    frame = pd.DataFrame(kept, columns=COLUMNS, dtype=object)
     frame["pos"] = frame["pos"].astype("int64")
     frame["first_seen"] = pd.to_datetime(frame["first_seen"]).astype("datetime64[us]")
     frame["reach"] = pd.array(frame["reach"], dtype="Int64")
     rejections.sort(key=lambda r: (r.line_no is None, r.line_no or 0))
     return Parsed(FORMAT, frame, pd.Series(raws, dtype=object), received, rejections)
+
+
+COLUMNS = ["pos", "platform", "url", "text", "first_seen", "reach", "verdict", "debunk_url", "raw"]
+
+
+def _columns(header: list[str], rows: list[list[str]]) -> dict[str, list[str | None]]:
+    """Each field's cleaned values (None where blank, or where the file has no such column)."""
+    mapping = map_columns(header, ALIASES)
+    index = {name: i for i, name in enumerate(header)}
+    return {field: ([_short(row[index[mapping[field]]], MAX_DESCRIPTION if field == "text" else 2_000)
+                     for row in rows] if field in mapping else [None] * len(rows))
+            for field in ALIASES}
+
+
+def _typed(row: dict, seen: pd.Timestamp, latest: pd.Timestamp) -> tuple[dict, tuple[str, str] | None]:
+    """The claim's typed fields, or the first (field, reason) that refuses it."""
+    url, debunk = http_url(row["url"]), http_url(row["debunk_url"])
+    reach, reach_ok = parse_count(row["reach"])
+    verdict = VERDICTS.get(match_key(row["verdict"])) if row["verdict"] else None
+    checks = (
+        (not row["url"], "lien", "lien manquant"),
+        (bool(row["url"]) and url is None, "lien",
+         f"lien invalide « {(row['url'] or '')[:200]} » (http:// ou https:// attendu)"),
+        (bool(row["first_seen"]) and pd.isna(seen), "date",
+         f"date illisible « {row['first_seen']} » (JJ/MM/AAAA HH:MM ou ISO 8601 attendu)"),
+        (pd.notna(seen) and seen > latest, "date", "date dans le futur (fuseau horaire ou année erronés ?)"),
+        (pd.notna(seen) and seen < EARLIEST, "date", "date antérieure à l'an 2000 : invraisemblable"),
+        (not reach_ok, "portee", f"portée illisible « {row['reach']} » (nombre attendu)"),
+        (bool(row["verdict"]) and verdict is None, "verdict",
+         f"verdict inconnu « {row['verdict']} » (attendus : vrai, faux, trompeur, invérifiable)"),
+        (bool(row["debunk_url"]) and debunk is None, "lien_dementi",
+         f"lien du démenti invalide « {(row['debunk_url'] or '')[:200]} » (http:// ou https:// attendu)"),
+    )
+    problem = next(((field, reason) for bad, field, reason in checks if bad), None)
+    platform = code_of(row["platform"]) or (platform_of(url) if url else None) or "inconnue"
+    return {"platform": PLATFORM_HOSTS.get(platform, platform), "url": url, "first_seen": seen, "reach": reach,
+            "verdict": verdict, "debunk_url": debunk}, problem
 
 
 def _short(value: str, limit: int) -> str | None:

@@ -42,8 +42,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
+import time
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -70,6 +73,7 @@ SMS_WORDS = {
     "dc": "donc", "ms": "mais", "pdt": "pendant", "qq": "quelques", "qlq": "quelques", "pk": "pourquoi",
     "svp": "", "stp": "",
 }
+_SMS_KEYS = frozenset(SMS_WORDS)
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ class GroupSettings:
     def from_env(cls) -> GroupSettings:
         return cls(
             window_hours=_env_number("VIGIE_GROUP_WINDOW_HOURS", DEFAULT_WINDOW_HOURS, 0, 24 * 30),
-            threshold=_env_number("VIGIE_GROUP_THRESHOLD", DEFAULT_THRESHOLD, 0, 100),
+            threshold=_env_number("VIGIE_GROUP_THRESHOLD", DEFAULT_THRESHOLD, 1, 100),
         )
 
 
@@ -104,21 +108,30 @@ def _env_number(name: str, default: float, low: float, high: float) -> float:
 # Folding goes through NFKD → ASCII and bytes.translate, all in C: about 5 µs a text.
 
 # Characters that NFKD→ASCII would drop although they separate words; «, », dashes also end a clause.
-_BEFORE_ASCII = (("’", " "), ("‘", " "), ("°", " "), ("\u00a0", " "), ("«", " | "), ("»", " | "),
+_BEFORE_ASCII = (("’", " "), ("‘", " "), ("°", " "), ("«", " | "), ("»", " | "),
                  ("–", " | "), ("—", " | "), ("œ", "oe"), ("Œ", "Oe"), ("æ", "ae"), ("Æ", "Ae"))
 _CLAUSE_END = b'.:;!?()[]"|'
 # ASCII letters and digits kept (lower-cased, or as they are), clause ends → "|", anything else → space.
 _LOWER = bytes(c | 0x20 if chr(c).isalpha() and c < 128 else c if chr(c).isdigit() and c < 128 else 32
                for c in range(256))
 _CASED = bytes(c if chr(c).isalnum() and c < 128 else 124 if c in _CLAUSE_END else 32 for c in range(256))
-_NUMBER_MARKERS = frozenset({"n", "no", "num", "numero", "bv"})
 
 
-def _ascii(text: str) -> bytes:
-    text = text[:TEXT_LIMIT]
+def _ascii(text: str | None) -> bytes:
+    """The text folded to ASCII (accents dropped), case kept; the first TEXT_LIMIT characters."""
+    text = (text or "")[:TEXT_LIMIT]
+    if text.isascii():
+        return text.encode("ascii")
     for char, replacement in _BEFORE_ASCII:
         text = text.replace(char, replacement)
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
+
+
+def _normalize_ascii(folded: bytes) -> str:
+    words = folded.translate(_LOWER).decode("ascii").split()
+    if not _SMS_KEYS.isdisjoint(words):
+        words = [SMS_WORDS.get(w, w) for w in words]
+    return " ".join([w for w in words if w and w not in STOPWORDS])
 
 
 def normalize(text: str | None) -> str:
@@ -127,91 +140,66 @@ def normalize(text: str | None) -> str:
     >>> normalize("Selon la police : affrontemnt à Godomey, bcp de blessés")
     'selon police affrontemnt godomey beaucoup blesses'
     """
-    if not text:
-        return ""
-    words = _ascii(text).translate(_LOWER).decode("ascii").split()
-    return " ".join([w for w in (SMS_WORDS.get(w, w) for w in words) if w and w not in STOPWORDS])
+    return _normalize_ascii(_ascii(text))
 
 
-@dataclass(frozen=True)
-class _Mentions:
+class _Mentions(NamedTuple):
     names: frozenset[str]  # proper nouns, clock times and station numbers the text names
-    words: frozenset[str]  # every folded word of the text
-    long_words: tuple[str, ...]  # words of 5 letters or more, for spelling slips in names
+    text: str  # the folded lower-case text between spaces, to look names up in
 
 
-def _is_clock(key: str) -> bool:
-    """9h, 14h30 (folded: lower-case ASCII)."""
-    hours, sep, minutes = key.partition("h")
-    return bool(sep) and hours.isdigit() and len(hours) <= 2 and (minutes == "" or minutes.isdigit() and len(minutes) == 2)
+# On the folded text, words separated by single spaces and clause ends written " | ": a capitalised
+# word right after another word is a name; one that starts the text or a clause is grammar.
+_NAME = re.compile(r"(?<=[A-Za-z0-9] )[A-Z][A-Za-z0-9]*")
+_CLOCK = re.compile(r"(?<![a-z0-9])\d{1,2}h(?:\d\d)?(?![a-z0-9])")
+_NUMBERED = re.compile(r"(?<![a-z0-9])(?:n|no|num|numero|bv) (\d+)(?![a-z0-9])")
 
 
-def _mentions(text: str | None) -> _Mentions:
-    """What a text names. A capital that starts a clause ("Selon la police : Un …") is grammar, not a name."""
-    raw = _ascii(text or "").replace(b" - ", b" | ").translate(_CASED).replace(b"|", b" | ").decode("ascii")
-    names, words = set(), set()
-    first, previous = True, ""
-    for token in raw.split():
-        if token == "|":
-            first = True
-            continue
-        key = token.lower()
-        words.add(key)
-        if key not in STOPWORDS:
-            if _is_clock(key) or (key.isdigit() and previous in _NUMBER_MARKERS):
-                names.add(key)
-            elif not first and token[0].isupper():
-                names.add(key)
-        first, previous = False, key
-    return _Mentions(frozenset(names), frozenset(words), tuple(w for w in words if len(w) >= 5))
+def _mentions(folded: bytes) -> _Mentions:
+    """What a text (folded by `_ascii`) names: "Selon la police : Un …" names nothing."""
+    cased = " ".join(folded.replace(b" - ", b" | ").translate(_CASED).replace(b"|", b" | ").decode("ascii").split())
+    lower = cased.lower()
+    names = {name.lower() for name in _NAME.findall(cased)} - STOPWORDS
+    names.update(_CLOCK.findall(lower))
+    names.update(_NUMBERED.findall(lower))
+    return _Mentions(frozenset(names), f" {lower} ")
 
 
 def _names_unmentioned(a: _Mentions, b: _Mentions) -> bool:
     """Does `a` name something `b` does not mention? Names of 5 letters or more may be misspelt."""
-    for name in a.names - b.words:
+    for name in a.names:
+        if f" {name} " in b.text:
+            continue
         if len(name) < 5 or name[0].isdigit():
             return True
-        if process.extractOne(name, b.long_words, scorer=fuzz.ratio, score_cutoff=85) is None:
+        long_words = [w for w in b.text.split() if len(w) >= 5]
+        if process.extractOne(name, long_words, scorer=fuzz.ratio, score_cutoff=85) is None:
             return True
     return False
 
 
 def _conflict(a: _Mentions, b: _Mentions) -> bool:
     """Each text names something the other does not: two different places, stations, times or actors."""
-    return _names_unmentioned(a, b) and _names_unmentioned(b, a)
+    return bool(a.names and b.names) and _names_unmentioned(a, b) and _names_unmentioned(b, a)
 
 
-def _scores(norm_a, norm_b, raw_a, raw_b, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """(similarity, veto) of aligned pairs. Pairs under the threshold score 0 and are not checked for
-    a veto (they cannot group anyway); a vetoed pair scores 0."""
+def _similarity(norm_a, norm_b, threshold: float) -> np.ndarray:
+    """token_set_ratio of aligned pairs of normalised texts; pairs under the threshold score 0."""
     if len(norm_a) == 0:
-        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=bool)
-    scores = process.cpdist(norm_a, norm_b, scorer=fuzz.token_set_ratio, score_cutoff=threshold or None,
-                            workers=-1).astype(np.float32)
-    veto = np.zeros(len(scores), dtype=bool)
-    cache: dict[str, _Mentions] = {}
-
-    def mentions(text: str) -> _Mentions:
-        found = cache.get(text)
-        if found is None:
-            found = cache[text] = _mentions(text)
-        return found
-
-    for i in np.flatnonzero(scores >= max(threshold, 1e-9)):
-        veto[i] = _conflict(mentions(raw_a[i]), mentions(raw_b[i]))
-    scores[veto] = 0
-    return scores, veto
+        return np.zeros(0, dtype=np.float32)
+    return process.cpdist(norm_a, norm_b, scorer=fuzz.token_set_ratio, score_cutoff=threshold or None,
+                          workers=-1).astype(np.float32)
 
 
-def score_pairs(texts_a: list[str | None], texts_b: list[str | None], threshold: float = 0) -> np.ndarray:
-    """The grouping score (0–100) of each pair (texts_a[i], texts_b[i]), exactly as at ingest.
-
-    With threshold > 0, pairs under it score 0 (as at ingest); the default scores every pair, which is
-    what evaluating thresholds needs.
-    """
-    raw_a = [t or "" for t in texts_a]
-    raw_b = [t or "" for t in texts_b]
-    return _scores([normalize(t) for t in raw_a], [normalize(t) for t in raw_b], raw_a, raw_b, threshold)[0]
+def score_pairs(texts_a: list[str | None], texts_b: list[str | None]) -> np.ndarray:
+    """The grouping score (0–100) of each pair (texts_a[i], texts_b[i]), as at ingest: the similarity
+    of the normalised texts, or 0 when the pair is vetoed."""
+    folded_a, folded_b = [_ascii(t) for t in texts_a], [_ascii(t) for t in texts_b]
+    scores = _similarity([_normalize_ascii(f) for f in folded_a], [_normalize_ascii(f) for f in folded_b], 0)
+    for i in np.flatnonzero(scores > 0):
+        if _conflict(_mentions(folded_a[i]), _mentions(folded_b[i])):
+            scores[i] = 0
+    return scores
 
 
 def f1_by_threshold(scores, same_event) -> pd.DataFrame:
@@ -245,22 +233,26 @@ def assign_incidents(cur, settings: GroupSettings | None = None) -> None:
         """
         insert into main.incidents
         select incident_id, received_at, occurred_at, occurred_local, commune_code, departement_code,
-               lat, lon, geo_precision, category, severity, left(description, 280), place_text, source
+               lat, lon, geo_precision, category, severity, left(description::varchar, 280), place_text, source
         from fresh
         where incident_id = report_id
         """
     )
 
 
-# Candidate pairs (may r join the incident of s?): same commune and category, and time within the
-# window. Time is cut into buckets of one window and r looks in its own bucket and both neighbours, so
-# every join is on equal keys. Within the batch, s comes before r in (occurred_at, report_id) order and
-# within one window of it (the window from s's incident's first report is checked in Python, once that
-# incident is known). Stored incidents must have begun within one window of r; all their reports count.
+# Candidate pairs (may r join the incident of s?): same commune and category, s within one window of r,
+# and the incident of s begun within one window of r. Time is cut into buckets of one window and r looks
+# in its own bucket and both neighbours, so that every join is on equal keys. Within the batch, s comes
+# before r in (occurred_at, report_id) order; its incident is only known in Python, which checks when it
+# began. A stored s counts in the incident it belongs to now, with that incident's current commune,
+# category and status. These are read from status_events for the incidents of the batch's time span
+# only, by the same rule as the view main.incident_state (the latest event of each field), because
+# the view aggregates every event of the store (~100 ms at a million incidents, for every file).
 CANDIDATES = """
 create or replace temp table grp_pairs as
 with keyed as (
-    select report_id, epoch(occurred_at) as t, commune_code, category,
+    -- A column that is empty in a whole file may come typed as a number: compare text with text.
+    select report_id, epoch(occurred_at) as t, commune_code::varchar as commune_code, category::varchar as category,
            floor(epoch(occurred_at) / $w)::bigint as b,
            row_number() over (order by occurred_at, report_id) as ord
     from fresh
@@ -277,20 +269,39 @@ in_batch as (
     where s.ord < p.ord and p.t - s.t <= $w
 ),
 near as (
-    select incident_id, epoch(occurred_at) as t0, commune_code, category,
-           floor(epoch(occurred_at) / $w)::bigint as b
-    from main.incident_state
+    select incident_id, epoch(occurred_at) as t0, commune_code, category
+    from main.incidents
     where occurred_at between $lo and $hi
-      and status not in ('faux', 'doublon')
-      and commune_code is not null and category is not null
+),
+changed as (
+    select incident_id,
+           arg_max(to_value, event_id) filter (where field = 'status')       as status,
+           arg_max(to_value, event_id) filter (where field = 'category')     as category,
+           arg_max(to_value, event_id) filter (where field = 'commune_code') as commune_code
+    from main.status_events
+    where field in ('status', 'category', 'commune_code') and incident_id in (select incident_id from near)
+    group by incident_id
+),
+open_incidents as (
+    select n.incident_id, n.t0, coalesce(c.commune_code, n.commune_code) as commune_code,
+           coalesce(c.category, n.category) as category
+    from near n left join changed c using (incident_id)
+    where coalesce(c.status, 'nouveau') not in ('faux', 'doublon')
+),
+recent as (
+    select r.report_id, epoch(r.occurred_at) as t, floor(epoch(r.occurred_at) / $w)::bigint as b,
+           i.incident_id, i.t0, i.commune_code, i.category
+    from main.report_state r
+    join open_incidents i using (incident_id)
+    where r.occurred_at between $lo and $hi and r.description is not null
+      and i.commune_code is not null and i.category is not null
 ),
 stored as (
-    select p.report_id as r_id, p.ord as r_ord, p.t as r_t, s.report_id as s_id, epoch(s.occurred_at) as s_t,
-           i.incident_id as s_incident, i.t0 as s_t0, abs(p.t - epoch(s.occurred_at)) as dt
+    select p.report_id as r_id, p.ord as r_ord, p.t as r_t, s.report_id as s_id, s.t as s_t,
+           s.incident_id as s_incident, s.t0 as s_t0, abs(p.t - s.t) as dt
     from probe p
-    join near i on i.commune_code = p.commune_code and i.category = p.category and i.b = p.bucket
-    join main.report_state s on s.incident_id = i.incident_id
-    where abs(p.t - i.t0) <= $w and s.description is not null
+    join recent s on s.commune_code = p.commune_code and s.category = p.category and s.b = p.bucket
+    where abs(p.t - s.t) <= $w and abs(p.t - s.t0) <= $w
 )
 select * from in_batch
 union all
@@ -298,7 +309,7 @@ select * from stored
 """
 
 TEXTS = f"""
-select report_id, left(description, {TEXT_LIMIT}) as raw from fresh
+select report_id, left(description::varchar, {TEXT_LIMIT}) as raw from fresh
 where report_id in (select r_id from grp_pairs union all select s_id from grp_pairs where s_incident is null)
 union all
 select report_id, left(description, {TEXT_LIMIT}) from main.reports
@@ -312,6 +323,7 @@ def _joins(cur, settings: GroupSettings) -> pd.DataFrame:
     lo, hi = cur.execute("select min(occurred_at), max(occurred_at) from fresh").fetchone()
     if lo is None or window <= 0:
         return pd.DataFrame()
+    clock = [time.perf_counter()]
     delta = dt.timedelta(seconds=window)
     cur.execute(CANDIDATES, {"w": window, "lo": lo - delta, "hi": hi + delta})
     try:
@@ -319,32 +331,53 @@ def _joins(cur, settings: GroupSettings) -> pd.DataFrame:
         texts = cur.execute(TEXTS).df() if len(pairs) else pd.DataFrame()
     finally:
         cur.execute("drop table grp_pairs")
+    clock.append(time.perf_counter())
     if pairs.empty:
         return pd.DataFrame()
-    texts = texts.drop_duplicates("report_id")
-    raw = texts["raw"].fillna("").to_numpy(object)
-    norm = np.array([normalize(t) for t in raw], dtype=object)
-    position = pd.Index(texts["report_id"])
+    raw = texts.drop_duplicates("report_id")["raw"].fillna("")
+    folded_of = {text: _ascii(text) for text in set(raw)}
+    normal_of = {f: _normalize_ascii(f) for f in set(folded_of.values())}
+    folded = np.array([folded_of[text] for text in raw], dtype=object)
+    norm = np.array([normal_of[f] for f in folded], dtype=object)
+    clock.append(time.perf_counter())
+    position = pd.Index(texts.drop_duplicates("report_id")["report_id"])
     r_at, s_at = position.get_indexer(pairs["r_id"]), position.get_indexer(pairs["s_id"])
-    pairs["score"], pairs["veto"] = _scores(norm[r_at], norm[s_at], raw[r_at], raw[s_at], settings.threshold)
-    pairs = pairs[(pairs["score"] >= settings.threshold) | pairs["veto"]].sort_values(
+    pairs["score"] = _similarity(norm[r_at], norm[s_at], settings.threshold)
+    keep = (pairs["score"] >= settings.threshold).to_numpy()
+    similar = pairs[keep].assign(r_text=folded[r_at[keep]], s_text=folded[s_at[keep]]).sort_values(
         ["r_ord", "score", "dt", "s_id"], ascending=[True, False, True, True], kind="stable")
-    return _settle(pairs, window)
+    clock.append(time.perf_counter())
+    joined = _settle(similar, window)
+    clock.append(time.perf_counter())
+    steps = np.diff(clock) * 1000
+    log.debug("regroupement : %d paires candidates, %d textes, %d paires semblables, %d rattachés "
+              "(ms : requête %.0f, textes %.0f, similarité %.0f, décision %.0f)",
+              len(pairs), len(raw), len(similar), len(joined), *steps)
+    return joined
 
 
 def _settle(pairs: pd.DataFrame, window: float) -> pd.DataFrame:
     """Each report r, in processing order, joins the incident of its best pair that is allowed.
 
-    `pairs` come sorted by r's order, then best first. A fresh s comes before its r, so its incident is
-    settled by then. An incident is not allowed when it began more than a window away from r, or when
-    one of its reports names a different place, station, time or actor than r (a vetoed pair).
+    `pairs` (similar enough) come sorted by r's order, then best first. A fresh s comes before its r,
+    so its incident is settled by then. An incident is not allowed when it began more than a window
+    away from r, or when one of its reports names a different place, station, time or actor than r
+    (a vetoed pair). Vetoes are only worked out for the incidents r might join.
     """
     r_ids, r_ts = pairs["r_id"].tolist(), pairs["r_t"].tolist()
     s_ids, s_ts = pairs["s_id"].tolist(), pairs["s_t"].tolist()
     s_incidents = pairs["s_incident"].fillna(-1).astype("int64").tolist()
-    s_t0s, vetoes = pairs["s_t0"].tolist(), pairs["veto"].tolist()
+    s_t0s = pairs["s_t0"].tolist()
+    r_texts, s_texts = pairs["r_text"].tolist(), pairs["s_text"].tolist()
     incident: dict[int, int] = {}  # fresh report → the incident it joined
     start: dict[int, float] = {}  # fresh report → when its incident began (else: when it happened)
+    mentions: dict[bytes, _Mentions] = {}
+
+    def mentioned(text: bytes) -> _Mentions:
+        found = mentions.get(text)
+        if found is None:
+            found = mentions[text] = _mentions(text)
+        return found
 
     def incident_of(k: int) -> tuple[int, float]:
         if s_incidents[k] >= 0:
@@ -358,13 +391,17 @@ def _settle(pairs: pd.DataFrame, window: float) -> pd.DataFrame:
         while last < n and r_ids[last] == r_ids[first]:
             last += 1
         r, r_t = r_ids[first], r_ts[first]
-        barred = {incident_of(k)[0] for k in range(first, last) if vetoes[k]}
-        for k in range(first, last):
-            if vetoes[k]:
+        candidates = [(k, *incident_of(k)) for k in range(first, last)]
+        refused: set[int] = set()
+        for k, chosen, began in candidates:
+            if chosen in refused or abs(r_t - began) > window:
                 continue
-            chosen, began = incident_of(k)
-            if chosen not in barred and abs(r_t - began) <= window:
-                incident[r], start[r] = chosen, began
-                break
+            r_said = mentioned(r_texts[k])
+            if r_said.names and any(other == chosen and _conflict(r_said, mentioned(s_texts[j]))
+                                    for j, other, _ in candidates):
+                refused.add(chosen)
+                continue
+            incident[r], start[r] = chosen, began
+            break
         first = last
     return pd.DataFrame({"report_id": list(incident), "incident_id": list(incident.values())}, dtype="int64")

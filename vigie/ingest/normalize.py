@@ -24,8 +24,8 @@ EARLIEST = pd.Timestamp("2000-01-01")
 FUTURE_TOLERANCE = pd.Timedelta(hours=2)
 
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
-# Controls that separate words (FileMaker's line break \x0b, form feed, separators, NEL, U+2028/9): a space,
-# or "05/01/2023\x0b10:00" would become an unreadable "05/01/202310:00".
+# In dates, controls that separate words (FileMaker's line break \x0b, form feed, NEL, U+2028/9) are a space:
+# "05/01/2023\x0b10:00" must not become an unreadable "05/01/202310:00".
 _SPACING = r"[\x0b\x0c\x1c-\x1f\x85\u2028\u2029]"
 # A zone: Z, UTC or GMT, or a numeric offset right after a time ("-2022" in "28-12-2022" is a year, not a zone).
 _ZONE = re.compile(r"(?:Z|\s?UTC|\s?GMT|\d:\d{2}(?::\d{2})?(?:[.,]\d+)?\s?[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
@@ -52,9 +52,11 @@ class Normalized:
     rejected_reason: list[str]
 
 
-def clean_texts(series: pd.Series, limit: int) -> pd.Series:
-    s = series.astype(object).where(series.notna(), None)
-    s = s.astype("string").str.replace(_SPACING, " ", regex=True).str.replace(_CONTROL, "", regex=True).str.strip()
+def clean_texts(series: pd.Series, limit: int, spacing: bool = False) -> pd.Series:
+    s = series.astype(object).where(series.notna(), None).astype("string")
+    if spacing:
+        s = s.str.replace(_SPACING, " ", regex=True)
+    s = s.str.replace(_CONTROL, "", regex=True).str.strip()
     s = s.str.slice(0, limit)
     keep = (s.notna() & (s != "")).fillna(False).to_numpy(dtype=bool)
     # Missing values must be None, not pd.NA: `if v` and `notna` checks downstream rely on it.
@@ -128,7 +130,7 @@ def normalize(
         for pos in np.flatnonzero(mask):
             reasons.setdefault(int(pos), (field, reason))
 
-    text = {f: clean_texts(records[f], MAX_FIELD) for f in
+    text = {f: clean_texts(records[f], MAX_FIELD, spacing=f in ("occurred_at", "reported_at")) for f in
             ("source", "source_ref", "commune", "place", "category", "severity", "language",
              "reporter_name", "reporter_phone", "reporter_contact", "occurred_at", "reported_at", "lat", "lon")}
     description = clean_texts(records["description"], MAX_DESCRIPTION)

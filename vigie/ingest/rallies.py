@@ -89,84 +89,86 @@ def read(text: str, locator: Locator, *, default_source: str, received_at: dt.da
          utc_offset_hours: float) -> Parsed:
     header, rows, lines, rejections = read_csv_text(text)
     received = len(rows) + len(rejections)
-    mapping = map_columns(header, ALIASES)
-    index = {name: i for i, name in enumerate(header)}
-
-    def column(field: str) -> list[str | None]:
-        if field not in mapping:
-            return [None] * len(rows)
-        i = index[mapping[field]]
-        return [_short(row[i]) for row in rows]
-
-    values = {field: column(field) for field in ALIASES}
+    values = _columns(header, rows)
     raws = raw_records(header, rows)
-    reasons: dict[int, tuple[str, str]] = {}
+    when = [_start_text(day, hour) for day, hour in zip(values["starts_at"], values["hour"])]
+    starts = parse_datetimes(pd.Series([w for w, _ in when], dtype=object), utc_offset_hours)
+    latest = pd.Timestamp(received_at) + LATEST
 
-    when: list[str | None] = []
-    for pos, (day, hour) in enumerate(zip(values["starts_at"], values["hour"])):
-        if hour and not (day and _HAS_TIME.search(day)):
-            hhmm = hour_text(hour)
-            if hhmm is None:
-                reasons.setdefault(pos, ("heure", f"heure illisible « {hour} » (15h, 15h30 ou 15:30 attendu)"))
-            day = f"{day} {hhmm}" if day and hhmm else day
-        if day:
-            day = _FRENCH_HOUR.sub(lambda m: f" {int(m[1]):02d}:{int(m[2] or 0):02d}", day)
-        when.append(day)
-    starts = parse_datetimes(pd.Series(when, dtype=object), utc_offset_hours)
-    received_ts = pd.Timestamp(received_at)
-
-    out: dict[str, list] = {k: [] for k in ("pos", "source", "source_ref", "party", "starts_at", "commune_code",
-                                              "place", "expected_attendance", "protection_status", "unit", "raw",
-                                              "ref_key")}
-    for pos in range(len(rows)):
-        party = values["party"][pos]
-        start = starts.iloc[pos]
-        commune, place = values["commune"][pos], values["place"][pos]
-        code = locator.match_name(commune)[0] if commune else None
-        if code is None and place:
-            code = locator.match_name(place)[0]
-        attendance, attendance_ok = parse_count(values["expected_attendance"][pos])
-        status_text = values["protection_status"][pos]
-        status = PROTECTION.get(match_key(status_text)) if status_text else None
-        for bad, field, reason in (
-            (not party, "parti", "parti manquant"),
-            (when[pos] is None, "date", "date du meeting manquante"),
-            (when[pos] is not None and pd.isna(start), "date",
-             f"date illisible « {when[pos]} » (JJ/MM/AAAA HH:MM ou AAAA-MM-JJ HH:MM attendu)"),
-            (pd.notna(start) and start < EARLIEST, "date", "date antérieure à l'an 2000 : invraisemblable"),
-            (pd.notna(start) and start > received_ts + LATEST, "date",
-             "date à plus de 400 jours : année erronée ?"),
-            (code is None and bool(commune), "commune", f"commune inconnue « {commune} » (nom de commune du pays attendu)"),
-            (code is None and not commune, "lieu",
-             f"lieu non localisé « {place} » : ajoutez la commune" if place else "ni commune ni lieu"),
-            (not attendance_ok, "affluence",
-             f"affluence attendue illisible « {values['expected_attendance'][pos]} » (nombre attendu)"),
-            (attendance is not None and attendance > 2**31 - 1, "affluence", "affluence attendue invraisemblable"),
-            (bool(status_text) and status is None, "protection",
-             f"statut de protection inconnu « {status_text} » (attendus : accordée, demandée, refusée, aucune)"),
-        ):
-            if bad:
-                reasons.setdefault(pos, (field, reason))
-        if pos in reasons:
+    kept: list[dict] = []
+    for pos, raw in enumerate(raws):
+        row = {field: column[pos] for field, column in values.items()}
+        rally, problem = _typed(row, *when[pos], starts.iloc[pos], locator, latest)
+        if problem:
+            rejections.append(Rejection(lines[pos], problem[0], problem[1], raw[:10_000]))
             continue
-        source = code_of(values["source"][pos]) or default_source
-        ref = values["source_ref"][pos]
-        for key, value in (("pos", pos), ("source", source), ("source_ref", ref), ("party", party),
-                           ("starts_at", start), ("commune_code", code), ("place", place),
-                           ("expected_attendance", attendance), ("protection_status", status),
-                           ("unit", values["unit"][pos]), ("raw", raws[pos]),
-                           ("ref_key", f"{source}\x1f{ref}" if ref else None)):
-            out[key].append(value)
+        source = code_of(row["source"]) or default_source
+        ref = row["source_ref"]
+        kept.append({"pos": pos, "source": source, "source_ref": ref, **rally, "unit": row["unit"], "raw": raw,
+                     "ref_key": f"{source}\x1f{ref}" if ref else None})
 
-    for pos, (field, reason) in sorted(reasons.items()):
-        rejections.append(Rejection(lines[pos], field, reason, raws[pos][:10_000]))
-    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
+    frame = pd.DataFrame(kept, columns=COLUMNS, dtype=object)
     frame["pos"] = frame["pos"].astype("int64")
     frame["starts_at"] = pd.to_datetime(frame["starts_at"]).astype("datetime64[us]")
     frame["starts_local"] = (frame["starts_at"] + pd.Timedelta(hours=utc_offset_hours)).astype("datetime64[us]")
     frame["expected_attendance"] = pd.array(frame["expected_attendance"], dtype="Int32")
     rejections.sort(key=lambda r: (r.line_no is None, r.line_no or 0))
     return Parsed(FORMAT, frame, pd.Series(raws, dtype=object), received, rejections)
+
+
+COLUMNS = ["pos", "source", "source_ref", "party", "starts_at", "commune_code", "place", "expected_attendance",
+           "protection_status", "unit", "raw", "ref_key"]
+
+
+def _columns(header: list[str], rows: list[list[str]]) -> dict[str, list[str | None]]:
+    """Each field's cleaned values (None where blank, or where the file has no such column)."""
+    mapping = map_columns(header, ALIASES)
+    index = {name: i for i, name in enumerate(header)}
+    return {field: [_short(row[index[mapping[field]]]) for row in rows] if field in mapping else [None] * len(rows)
+            for field in ALIASES}
+
+
+def _start_text(day: str | None, hour: str | None) -> tuple[str | None, str | None]:
+    """(date and hour as one text normalize can read, the hour as given when it is unreadable)."""
+    if hour and not (day and _HAS_TIME.search(day)):
+        hhmm = hour_text(hour)
+        if hhmm is None:
+            return day, hour
+        day = f"{day} {hhmm}" if day else None
+    if day:
+        day = _FRENCH_HOUR.sub(lambda m: f" {int(m[1]):02d}:{int(m[2] or 0):02d}", day)
+    return day, None
+
+
+def _typed(row: dict, when: str | None, bad_hour: str | None, start: pd.Timestamp, locator: Locator,
+           latest: pd.Timestamp) -> tuple[dict, tuple[str, str] | None]:
+    """The rally's typed fields, or the first (field, reason) that refuses it."""
+    commune, place = row["commune"], row["place"]
+    code = locator.match_name(commune)[0] if commune else None
+    if code is None and place:
+        code = locator.match_name(place)[0]
+    attendance, attendance_ok = parse_count(row["expected_attendance"])
+    status_text = row["protection_status"]
+    status = PROTECTION.get(match_key(status_text)) if status_text else None
+    checks = (
+        (not row["party"], "parti", "parti manquant"),
+        (bad_hour is not None, "heure", f"heure illisible « {bad_hour} » (15h, 15h30 ou 15:30 attendu)"),
+        (when is None, "date", "date du meeting manquante"),
+        (when is not None and pd.isna(start), "date",
+         f"date illisible « {when} » (JJ/MM/AAAA HH:MM ou AAAA-MM-JJ HH:MM attendu)"),
+        (pd.notna(start) and start < EARLIEST, "date", "date antérieure à l'an 2000 : invraisemblable"),
+        (pd.notna(start) and start > latest, "date", "date à plus de 400 jours : année erronée ?"),
+        (code is None and bool(commune), "commune", f"commune inconnue « {commune} » (nom de commune du pays attendu)"),
+        (code is None and not commune, "lieu",
+         f"lieu non localisé « {place} » : ajoutez la commune" if place else "ni commune ni lieu"),
+        (not attendance_ok or (attendance or 0) > 2**31 - 1, "affluence",
+         f"affluence attendue illisible « {row['expected_attendance']} » (nombre attendu)"),
+        (bool(status_text) and status is None, "protection",
+         f"statut de protection inconnu « {status_text} » (attendus : accordée, demandée, refusée, aucune)"),
+    )
+    problem = next(((field, reason) for bad, field, reason in checks if bad), None)
+    return {"party": row["party"], "starts_at": start, "commune_code": code, "place": place,
+            "expected_attendance": attendance, "protection_status": status}, problem
 
 
 def _short(value: str) -> str | None:

@@ -107,12 +107,18 @@ DEFAULT_SOURCES = {"rallies": "itineraires", "claims": "veille_reseaux"}
 
 INSERTS = {
     # Ids follow the file's order (row_number over pos); writes hold the store's lock, so max() is safe.
+    # A column of the frame that is all None reaches DuckDB as INTEGER: text columns are cast back first.
     "rallies": """
         insert into main.rallies
-        with hashed as (
+        with typed as (
+            select * replace (source_ref::varchar as source_ref, place::varchar as place, unit::varchar as unit,
+                              protection_status::varchar as protection_status, ref_key::varchar as ref_key)
+            from new_rows
+        ),
+        hashed as (
             select *, md5(concat_ws(chr(31), source, party, strftime(starts_at, '%Y-%m-%dT%H:%M'),
                                     commune_code, coalesce(place, ''))) as content_hash
-            from new_rows
+            from typed
         ),
         ranked as (
             select *,
@@ -133,8 +139,12 @@ INSERTS = {
     """,
     "claims": """
         insert into main.claims
-        with ranked as (
-            select *, row_number() over (partition by url order by pos) as rank_url from new_rows
+        with typed as (
+            select * replace (text::varchar as text, verdict::varchar as verdict, debunk_url::varchar as debunk_url)
+            from new_rows
+        ),
+        ranked as (
+            select *, row_number() over (partition by url order by pos) as rank_url from typed
         ),
         fresh as (
             select * from ranked where rank_url = 1 and url not in (select url from main.claims)
