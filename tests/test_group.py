@@ -127,13 +127,15 @@ def test_same_text_ten_hours_apart_makes_two_incidents(store, settings):
     assert counts(store) == (2, 2)
 
 
-def test_window_is_configurable(store, settings, monkeypatch):
-    monkeypatch.setenv("VIGIE_GROUP_WINDOW_HOURS", "12")
+@pytest.mark.parametrize("hours, incidents", [("12", 1), ("0", 3)])  # 0: grouping off
+def test_window_is_configurable(store, settings, monkeypatch, hours, incidents):
+    monkeypatch.setenv("VIGIE_GROUP_WINDOW_HOURS", hours)
     ingest(store, settings, [
         ["T1", "observateurs", "05/01/2023 08:00", "Abomey-Calavi", "violence", "3", CLASH],
-        ["T2", "police", "05/01/2023 18:00", "Abomey-Calavi", "violence", "3", CLASH],
+        ["T2", "police", "05/01/2023 08:00", "Abomey-Calavi", "violence", "3", CLASH],
+        ["T3", "police", "05/01/2023 18:00", "Abomey-Calavi", "violence", "3", CLASH],
     ])
-    assert counts(store) == (2, 1)
+    assert counts(store) == (3, incidents)
 
 
 @pytest.mark.parametrize("commune, category", [("Cotonou", "violence"), ("Abomey-Calavi", "manifestation")])

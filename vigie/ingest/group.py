@@ -9,7 +9,8 @@ The rule. Reports are taken in (occurred_at, report_id) order. A report joins an
 - the incident has the same commune and the same category (both known: a report without them never
   groups; a stored incident counts with its current commune and category, after operator corrections),
 - the incident's occurred_at (its first report's) is within the window: |Δt| ≤ VIGIE_GROUP_WINDOW_HOURS,
-- one of the incident's reports says the same thing: `score_pairs` ≥ VIGIE_GROUP_THRESHOLD.
+- one of the incident's reports within the window of it says the same thing: `score_pairs` ≥
+  VIGIE_GROUP_THRESHOLD.
 When several incidents qualify, it joins the one holding the most similar report, then the closest in
 time. An incident is skipped when one of its reports is vetoed against the new one (see below), so that
 a vague message cannot chain two distinct events. Otherwise the report founds a new incident. Incidents
@@ -26,10 +27,10 @@ Ouando" and "… de l'EPP Djassin" are different events however alike the rest. 
 names nothing, so it is never vetoed. The default threshold was chosen on the labelled pairs in
 tests/fixtures/grouping/ (see the README, "Grouping reports into incidents").
 
-| variable                  | default | meaning                                                          |
-|---------------------------|---------|------------------------------------------------------------------|
-| VIGIE_GROUP_WINDOW_HOURS  | 6       | largest gap between a report and the first report of its incident |
-| VIGIE_GROUP_THRESHOLD     | 71      | smallest text similarity (0–100) for a report to join an incident |
+| variable                 | default | meaning                                                                 |
+|--------------------------|---------|-------------------------------------------------------------------------|
+| VIGIE_GROUP_WINDOW_HOURS | 6       | largest gap between a report and the first report of its incident; 0: off |
+| VIGIE_GROUP_THRESHOLD    | 71      | smallest text similarity (1–100) for a report to join an incident       |
 
 Speed: the candidate search is DuckDB joins on equal keys (commune, category, time bucket of one
 window) of `fresh` with itself and with the stored incidents of the batch's time span; only candidate
@@ -244,49 +245,31 @@ def assign_incidents(cur, settings: GroupSettings | None = None) -> None:
 # and the incident of s begun within one window of r. Time is cut into buckets of one window and r looks
 # in its own bucket and both neighbours, so that every join is on equal keys. Within the batch, s comes
 # before r in (occurred_at, report_id) order; its incident is only known in Python, which checks when it
-# began. A stored s counts in the incident it belongs to now, with that incident's current commune,
-# category and status. These are read from status_events for the incidents of the batch's time span
-# only, by the same rule as the view main.incident_state (the latest event of each field), because
-# the view aggregates every event of the store (~100 ms at a million incidents, for every file).
+# began. A stored s counts in the incident it belongs to now (main.report_state), with that incident's
+# current commune, category and status (main.incident_state).
 CANDIDATES = """
 create or replace temp table grp_pairs as
 with keyed as (
     -- A column that is empty in a whole file may come typed as a number: compare text with text.
     select report_id, epoch(occurred_at) as t, commune_code::varchar as commune_code, category::varchar as category,
-           floor(epoch(occurred_at) / $w)::bigint as b,
-           row_number() over (order by occurred_at, report_id) as ord
+           floor(epoch(occurred_at) / $w)::bigint as b
     from fresh
     where commune_code is not null and category is not null and description is not null
 ),
 probe as (
-    select report_id, t, commune_code, category, ord, unnest([b - 1, b, b + 1]) as bucket from keyed
+    select report_id, t, commune_code, category, unnest([b - 1, b, b + 1]) as bucket from keyed
 ),
 in_batch as (
-    select p.report_id as r_id, p.ord as r_ord, p.t as r_t, s.report_id as s_id, s.t as s_t,
+    select p.report_id as r_id, p.t as r_t, s.report_id as s_id, s.t as s_t,
            cast(null as bigint) as s_incident, cast(null as double) as s_t0, p.t - s.t as dt
     from probe p
     join keyed s on s.commune_code = p.commune_code and s.category = p.category and s.b = p.bucket
-    where s.ord < p.ord and p.t - s.t <= $w
-),
-near as (
-    select incident_id, epoch(occurred_at) as t0, commune_code, category
-    from main.incidents
-    where occurred_at between $lo and $hi
-),
-changed as (
-    select incident_id,
-           arg_max(to_value, event_id) filter (where field = 'status')       as status,
-           arg_max(to_value, event_id) filter (where field = 'category')     as category,
-           arg_max(to_value, event_id) filter (where field = 'commune_code') as commune_code
-    from main.status_events
-    where field in ('status', 'category', 'commune_code') and incident_id in (select incident_id from near)
-    group by incident_id
+    where (s.t < p.t or (s.t = p.t and s.report_id < p.report_id)) and p.t - s.t <= $w
 ),
 open_incidents as (
-    select n.incident_id, n.t0, coalesce(c.commune_code, n.commune_code) as commune_code,
-           coalesce(c.category, n.category) as category
-    from near n left join changed c using (incident_id)
-    where coalesce(c.status, 'nouveau') not in ('faux', 'doublon')
+    select incident_id, epoch(occurred_at) as t0, commune_code, category
+    from main.incident_state
+    where occurred_at between $lo and $hi and status not in ('faux', 'doublon')
 ),
 recent as (
     select r.report_id, epoch(r.occurred_at) as t, floor(epoch(r.occurred_at) / $w)::bigint as b,
@@ -297,7 +280,7 @@ recent as (
       and i.commune_code is not null and i.category is not null
 ),
 stored as (
-    select p.report_id as r_id, p.ord as r_ord, p.t as r_t, s.report_id as s_id, s.t as s_t,
+    select p.report_id as r_id, p.t as r_t, s.report_id as s_id, s.t as s_t,
            s.incident_id as s_incident, s.t0 as s_t0, abs(p.t - s.t) as dt
     from probe p
     join recent s on s.commune_code = p.commune_code and s.category = p.category and s.b = p.bucket
@@ -345,7 +328,7 @@ def _joins(cur, settings: GroupSettings) -> pd.DataFrame:
     pairs["score"] = _similarity(norm[r_at], norm[s_at], settings.threshold)
     keep = (pairs["score"] >= settings.threshold).to_numpy()
     similar = pairs[keep].assign(r_text=folded[r_at[keep]], s_text=folded[s_at[keep]]).sort_values(
-        ["r_ord", "score", "dt", "s_id"], ascending=[True, False, True, True], kind="stable")
+        ["r_t", "r_id", "score", "dt", "s_id"], ascending=[True, True, False, True, True], kind="stable")
     clock.append(time.perf_counter())
     joined = _settle(similar, window)
     clock.append(time.perf_counter())
@@ -359,7 +342,7 @@ def _joins(cur, settings: GroupSettings) -> pd.DataFrame:
 def _settle(pairs: pd.DataFrame, window: float) -> pd.DataFrame:
     """Each report r, in processing order, joins the incident of its best pair that is allowed.
 
-    `pairs` (similar enough) come sorted by r's order, then best first. A fresh s comes before its r,
+    `pairs` (similar enough) come sorted by r's (occurred_at, report_id), then best first. A fresh s comes before its r,
     so its incident is settled by then. An incident is not allowed when it began more than a window
     away from r, or when one of its reports names a different place, station, time or actor than r
     (a vetoed pair). Vetoes are only worked out for the incidents r might join.
