@@ -136,7 +136,8 @@ def normalize(
     description = clean_texts(records["description"], MAX_DESCRIPTION)
     long_text = records["description"].astype("string").str.len().fillna(0).to_numpy() > MAX_DESCRIPTION
 
-    source = text["source"].map(lambda v: match_key(v).replace(" ", "_")[:64] if v else None)
+    # Feeds repeat a handful of channel names: fold each distinct one once.
+    source = _map_unique(text["source"], lambda v: match_key(v).replace(" ", "_")[:64] or None)
     source = source.where(source.notna() & (source != ""), default_source)
 
     occurred = parse_datetimes(text["occurred_at"], utc_offset_hours)

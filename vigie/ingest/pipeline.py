@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from vigie.geo import Locator
 from vigie.ingest import formats
@@ -196,7 +197,9 @@ NEXT_IDS = """
 
 def _insert_reports(cur, accepted: pd.DataFrame, seq: int) -> tuple[int, int]:
     """Insert the new reports and their incidents; returns (accepted, duplicates)."""
-    cur.register("batch", accepted)
+    # As Arrow, not pandas: DuckDB scans Arrow columns in parallel, while object columns of a
+    # DataFrame are converted one Python string at a time (3× slower on a 100,000-row file).
+    cur.register("batch", pa.Table.from_pandas(accepted, preserve_index=False))
     cur.execute(
         """
         create or replace temp table staged as
