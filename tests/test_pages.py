@@ -224,3 +224,22 @@ def test_every_column_a_journalist_receives_is_listed_and_none_is_a_reporter_fie
     assert received.isdisjoint(REPORTER_FIELDS), received & REPORTER_FIELDS
     assert "assigned_unit" not in received or fixture_store.cursor("journalist").execute(
         "select count(*) from incidents where assigned_unit is not null").fetchone()[0] == 0
+
+
+def test_map_payload_with_points_stays_small(app_env):
+    at = logged_in("operator", "pages/map.py")
+    at.toggle(key="map_points").set_value(True).run()
+    deck = at.get("deck_gl_json_chart")[0].proto.json
+    assert any(layer["id"] == "incidents" for layer in json.loads(deck)["layers"])
+    assert len(deck.encode()) < 300_000
+
+
+@pytest.mark.parametrize("pack", ["benin", "niger", "mali"])
+def test_commune_outlines_fit_the_payload_budget_for_every_pack(pack):
+    from vigie.geo import load_pack
+    from vigie.ui.maps import GEOMETRY_BUDGET, commune_features
+
+    features = commune_features(pack)
+    assert len(features) == len(load_pack(pack).communes)
+    assert sum(map(len, features)) <= GEOMETRY_BUDGET
+    assert all('"Polygon"' in f or '"MultiPolygon"' in f for f in features)  # none collapsed away

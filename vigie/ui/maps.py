@@ -28,7 +28,12 @@ BLANK_STYLE = "app/static/blank-style.json"
 # YlOrRd, light to dark; communes with no incident are drawn in light grey.
 PALETTE = [(255, 255, 178), (254, 217, 118), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
 EMPTY = (236, 236, 236)
-COORD_DIGITS = 4  # about 10 m: far finer than the 500 m generalisation of the boundaries
+# Located incidents drawn as points: the most recent ones only, with a short text, so that the map
+# payload stays under 300 KB whatever the number of incidents (the choropleth itself is ~100 KB).
+MAX_POINTS = 1000
+POINT_TEXT = 60
+COORD_DIGITS = 4
+GEOMETRY_BUDGET = 180_000  # bytes of commune outlines in the payload  # about 10 m: far finer than the 500 m generalisation of the boundaries
 
 
 @functools.lru_cache(maxsize=8)
@@ -36,10 +41,25 @@ def commune_features(pack_id: str) -> tuple[str, ...]:
     """Simplified commune geometries as GeoJSON text, one per commune, aligned with pack.communes."""
     pack = load_pack(pack_id)
     xmin, ymin, xmax, ymax = pack.bounds()
-    tolerance = max(xmax - xmin, ymax - ymin) / 2500  # keeps shared edges shared (coverage simplify)
-    simplified = shapely.coverage_simplify(pack.geometries, tolerance)
-    rounded = shapely.set_precision(simplified, 10**-COORD_DIGITS)
-    return tuple(shapely.to_geojson(rounded))
+    tolerance = max(xmax - xmin, ymax - ymin) / 2500
+    for _ in range(8):
+        # Coverage simplification keeps shared edges shared (no gaps between communes).
+        simplified = shapely.coverage_simplify(pack.geometries, tolerance)
+        features = tuple(shapely.to_geojson(shapely.set_precision(simplified, 10**-COORD_DIGITS)))
+        if sum(map(len, features)) <= GEOMETRY_BUDGET:
+            break
+        tolerance *= 1.6  # a country with many communes (Mali: 701) is drawn coarser
+    return features
+
+
+class CompactDeck(pdk.Deck):
+    """A deck serialised without indentation: pydeck indents by two spaces, which more than doubles
+    the map payload sent to the browser on every refresh."""
+
+    def to_json(self) -> str:
+        from pydeck.bindings.json_tools import default_serialize
+
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
 
 
 def basemap_style() -> str | None:
@@ -130,7 +150,7 @@ def points_layer(points: pd.DataFrame, lang: str) -> pdk.Layer:
             "commune": [_esc(category_label(c, lang, short=True)) for c in points["category"]],
             "departement": [_esc(f"{ts:%d/%m %H:%M}") for ts in points["occurred_local"]],
             "value": [_esc(severity_label(s, lang) if pd.notna(s) else "") for s in points["severity"]],
-            "latest": [_esc(v) for v in points["title"]],
+            "latest": [_esc(_short(v)) for v in points["title"]],
             "severity": [""] * len(points),
         }
     )
@@ -139,6 +159,12 @@ def points_layer(points: pd.DataFrame, lang: str) -> pdk.Layer:
         get_radius="radius", radius_min_pixels=3, radius_max_pixels=14, pickable=True, stroked=True,
         get_line_color=[255, 255, 255], line_width_min_pixels=1,
     )
+
+
+def _short(text) -> str | None:
+    if not isinstance(text, str):
+        return None
+    return text if len(text) <= POINT_TEXT else text[: POINT_TEXT - 1] + "…"
 
 
 def _hex_rgb(colour: str) -> tuple[int, int, int]:
@@ -157,7 +183,7 @@ def choropleth_deck(pack: Pack, geojson: dict, lang: str, points: pd.DataFrame |
     ]
     if points is not None and len(points):
         layers.append(points_layer(points, lang))
-    return pdk.Deck(
+    return CompactDeck(
         layers=layers,
         initial_view_state=view_state(pack),
         map_style=basemap_style(),
@@ -206,7 +232,7 @@ def render_commune_map(ctx, measure: str = "n_incidents", show_points: bool = Fa
         fmt = fmt_int
     points = None
     if show_points and ctx.sees_exact_locations:
-        points = load(ctx, "map_points", limit=3000)
+        points = load(ctx, "map_points", limit=MAX_POINTS)
     geojson = choropleth_geojson(ctx.pack, by_commune, measure, labels, lang())
     deck = choropleth_deck(ctx.pack, geojson, lang(), points, height)
     event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key=key,
@@ -243,5 +269,5 @@ def location_deck(pack: Pack, commune_code: str | None, lat: float | None, lon: 
     elif commune_code in codes:
         row = pack.communes.set_index("commune_code").loc[commune_code]
         centre = pdk.ViewState(latitude=row["lat"], longitude=row["lon"], zoom=8.5)
-    return pdk.Deck(layers=layers, initial_view_state=centre, map_style=basemap_style(),
+    return CompactDeck(layers=layers, initial_view_state=centre, map_style=basemap_style(),
                     map_provider=None if basemap_style() == BLANK_STYLE else "carto", height=height)
