@@ -1173,6 +1173,9 @@ def render(report: Report) -> str:
         lines += _table(["work", "naive", "Vigie", "naive / Vigie"],
                         [[r["item"], fmt(r, r["naive"]), fmt(r, r["vigie"]),
                           f"{r['ratio']:,.1f}×" if r["ratio"] else "—"] for r in s["baseline"]["rows"]])
+    findings = Path(__file__).with_name("FINDINGS.md")
+    if findings.exists():  # the hand-written analysis of these numbers, kept across runs
+        lines += ["", findings.read_text(encoding="utf-8").strip()]
     lines.append("")
     return "\n".join(lines)
 

@@ -169,3 +169,13 @@ def test_sources_page_queries_show_counts_and_quarantine_reasons(settings, store
     assert "date" in q["reason"].iloc[0]
     with pytest.raises(PermissionError):
         sql.run(store, "observer", "quarantine_list", {"sources": [], "limit": 10})
+
+
+def test_sql_looking_search_text_is_only_text(fixture_store, base):
+    params = {**base.params(), "limit": 10, "offset": 0}
+    for q in ("'; drop table reports; --", "%' or '1'='1", "\\\\", "Incident de test n°1'"):
+        got = sql.run(fixture_store, "journalist", "incident_search", {**params, "q": q})
+        assert got.empty
+    assert fixture_store.raw_cursor().execute("select count(*) from reports").fetchone()[0] > 0
+    got = sql.run(fixture_store, "journalist", "incident_search", {**params, "q": "INCIDENT DE TEST"})
+    assert not got.empty and got["published"].all()

@@ -49,8 +49,9 @@ def test_verify_publishes_and_hold_back_unpublishes(wf):
 
 def test_impossible_transition_is_refused(wf):
     i = new_incident(wf)
+    wf.set_status(OP, {i: wf.states([i])[i].version}, "faux", "démenti")
     with pytest.raises(WorkflowError, match="impossible"):
-        wf.set_status(OP, {i: wf.states([i])[i].version}, "clos")
+        wf.set_status(OP, {i: wf.states([i])[i].version}, "transmis")
 
 
 def test_second_operator_gets_a_clear_message_instead_of_overwriting(wf):
@@ -123,3 +124,19 @@ def test_only_operators_act(wf, role):
         wf.set_status(user, {i: wf.states([i])[i].version}, "verifie")
     with pytest.raises(PermissionError):
         wf.note(user, i, "tentative")
+
+
+def test_batch_archive_and_mark_duplicates_of_one(wf):
+    ids = [r[0] for r in wf.store.raw_cursor().execute(
+        "select incident_id from main.incident_state where status = 'nouveau' order by incident_id limit 4").fetchall()]
+    states = wf.states(ids)
+    wf.set_status(OP, {ids[0]: states[ids[0]].version}, "clos", "hors sujet")
+    assert wf.states([ids[0]])[ids[0]].status == "clos"
+    target, rest = ids[1], ids[2:]
+    expected = {i: s.version for i, s in wf.states([target, *rest]).items()}
+    wf.merge(OP, target, expected, "même événement")
+    after = wf.states(rest)
+    assert all(s.status == "doublon" for s in after.values())
+    n = wf.store.cursor("operator").execute(
+        "select count(*) from reports where incident_id = $t", {"t": target}).fetchone()[0]
+    assert n == 3

@@ -22,8 +22,9 @@ ACTING_ROLES = ("admin", "operator")
 
 # Allowed status changes. A verified incident may be escalated (transmis) then resolved (clos).
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "nouveau": ("en_verification", "verifie", "faux", "doublon"),
-    "en_verification": ("nouveau", "verifie", "faux", "doublon"),
+    # `clos` from the queue is "archive": closed without action (noise, out of scope).
+    "nouveau": ("en_verification", "verifie", "faux", "doublon", "clos"),
+    "en_verification": ("nouveau", "verifie", "faux", "doublon", "clos"),
     "verifie": ("en_verification", "transmis", "clos", "faux", "doublon"),
     "transmis": ("clos", "verifie"),
     "clos": ("verifie",),

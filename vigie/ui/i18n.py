@@ -105,6 +105,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "save": ("Enregistrer", "Save"),
     "remove": ("Supprimer le compte", "Remove the account"),
     "saved": ("Enregistré.", "Saved."),
+    "archive": ("Classer (archiver)", "Archive"),
+    "duplicates_of": ("Doublons de l'incident n°", "Duplicates of incident no."),
     "choose": ("Toutes", "All"),
     "choose_status": ("Tous sauf faux et doublons", "All but false and duplicates"),
     "page_incidents": ("Incidents", "Incidents"),

@@ -53,7 +53,12 @@ def batch_actions(user, expected: dict[int, int]) -> None:
     if msg := st.session_state.pop("action_done", None):
         st.success(msg)
     st.caption(f"{len(expected)} {t('batch_selected')}")
-    cols = st.columns(4)
-    for col, target in zip(cols, ("en_verification", "verifie", "faux", "doublon")):
-        col.button(status_label(target, lang()), key=f"batch_{target}", on_click=_act,
+    cols = st.columns(5)
+    for col, target in zip(cols, ("en_verification", "verifie", "faux", "clos")):
+        label = t("archive") if target == "clos" else status_label(target, lang())
+        col.button(label, key=f"batch_{target}", on_click=_act,
                    args=(workflow.set_status, user, expected, target, "action groupée"))
+    if len(expected) > 1:
+        target = cols[4].selectbox(t("duplicates_of"), sorted(expected), key="batch_merge_target")
+        cols[4].button(t("merge"), key="batch_merge", on_click=_act,
+                       args=(workflow.merge, user, int(target), expected, "doublons (action groupée)"))
