@@ -53,23 +53,77 @@ HOUR_WEIGHTS = np.array([1, 1, 1, 1, 1, 2, 4, 6, 8, 9, 9, 9, 8, 8, 8, 8, 9, 9, 8
 # setting, the place, the time and the report number. Distinct events must not look alike to the
 # near-duplicate grouping, as in real feeds: the clock time and the number differ between reports.
 EVENTS = [
-    ["Affrontements entre militants", "Bagarre entre partisans de deux partis", "Des jeunes armés de gourdins ont attaqué des militants"],
-    ["Menaces contre un candidat", "Intimidation d'électeurs par des inconnus", "Un agent électoral a reçu des menaces de mort"],
-    ["Meeting perturbé par des jets de pierres", "Caravane de campagne bloquée par des manifestants", "Sono d'un meeting saccagée"],
-    ["Affiches et matériel électoral détruits", "Local de parti incendié", "Urnes endommagées pendant le transport"],
-    ["Rumeur de report du scrutin sur les réseaux", "Fausse annonce du retrait d'un candidat", "Vidéo truquée partagée sur WhatsApp"],
-    ["Propos haineux lors d'un rassemblement", "Appel à la violence contre une communauté", "Message d'incitation diffusé à la radio locale"],
-    ["Distribution d'argent aux électeurs", "Achat de cartes d'électeur", "Distribution de vivres contre promesse de vote"],
-    ["Bourrage d'urne signalé", "Électeurs votant plusieurs fois", "Procès-verbal modifié après le dépouillement"],
-    ["Retard dans la livraison du matériel", "Bulletins manquants dans un bureau", "Bureau de vote ouvert avec trois heures de retard"],
-    ["Présence d'hommes armés signalée", "Enlèvement d'un militant", "Attaque d'un poste de police"],
-    ["Manifestation devant la mairie", "Marche de protestation de jeunes", "Sit-in devant la commission électorale"],
-    ["Interpellation de militants", "Arrestation d'un responsable de parti", "Garde à vue de plusieurs jeunes"],
-    ["Incident signalé", "Situation tendue", "Attroupement inhabituel"],
+    [
+        "Affrontements entre militants",
+        "Bagarre entre partisans de deux partis",
+        "Des jeunes armés de gourdins ont attaqué des militants",
+    ],
+    [
+        "Menaces contre un candidat",
+        "Intimidation d'électeurs par des inconnus",
+        "Un agent électoral a reçu des menaces de mort",
+    ],
+    [
+        "Meeting perturbé par des jets de pierres",
+        "Caravane de campagne bloquée par des manifestants",
+        "Sono d'un meeting saccagée",
+    ],
+    [
+        "Affiches et matériel électoral détruits",
+        "Local de parti incendié",
+        "Urnes endommagées pendant le transport",
+    ],
+    [
+        "Rumeur de report du scrutin sur les réseaux",
+        "Fausse annonce du retrait d'un candidat",
+        "Vidéo truquée partagée sur WhatsApp",
+    ],
+    [
+        "Propos haineux lors d'un rassemblement",
+        "Appel à la violence contre une communauté",
+        "Message d'incitation diffusé à la radio locale",
+    ],
+    [
+        "Distribution d'argent aux électeurs",
+        "Achat de cartes d'électeur",
+        "Distribution de vivres contre promesse de vote",
+    ],
+    [
+        "Bourrage d'urne signalé",
+        "Électeurs votant plusieurs fois",
+        "Procès-verbal modifié après le dépouillement",
+    ],
+    [
+        "Retard dans la livraison du matériel",
+        "Bulletins manquants dans un bureau",
+        "Bureau de vote ouvert avec trois heures de retard",
+    ],
+    [
+        "Présence d'hommes armés signalée",
+        "Enlèvement d'un militant",
+        "Attaque d'un poste de police",
+    ],
+    [
+        "Manifestation devant la mairie",
+        "Marche de protestation de jeunes",
+        "Sit-in devant la commission électorale",
+    ],
+    [
+        "Interpellation de militants",
+        "Arrestation d'un responsable de parti",
+        "Garde à vue de plusieurs jeunes",
+    ],
+    [
+        "Incident signalé",
+        "Situation tendue",
+        "Attroupement inhabituel",
+    ],
 ]
-SETTINGS = ["au marché", "devant la mairie", "près de l'école primaire publique", "au carrefour principal",
-            "devant le bureau de vote", "à la sortie d'un meeting", "sur la voie principale", "près de la gare routière",
-            "devant le siège du parti", "au centre de vote", "près du commissariat", "dans le quartier"]
+SETTINGS = [
+    "au marché", "devant la mairie", "près de l'école primaire publique", "au carrefour principal",
+    "devant le bureau de vote", "à la sortie d'un meeting", "sur la voie principale", "près de la gare routière",
+    "devant le siège du parti", "au centre de vote", "près du commissariat", "dans le quartier",
+]
 OPENERS = ["", "", "Selon un observateur : ", "Témoin : ", "Urgent : ", "Alerte : ", "SMS reçu : "]
 
 
@@ -209,7 +263,8 @@ def generate(pack: Pack, n: int, seed: int = 42, duplicate_rate: float = 0.02, i
         "longitude": coord(lon),
         "commune": _take(vocabulary, commune_word[rows], mask=kind_r != KIND_COMMUNE),
         "lieu": _take(vocabulary, place[rows], mask=kind_r != KIND_LOCALITY),
-        "categorie": _take(np.concatenate([CATEGORY_CODES, CATEGORY_LABELS]), (cat + cat_label * len(CATEGORY_CODES))[rows]),
+        "categorie": _take(np.concatenate([CATEGORY_CODES, CATEGORY_LABELS]),
+                           (cat + cat_label * len(CATEGORY_CODES))[rows]),
         "gravite": _take([str(s) for s in range(5)] + SEVERITY_WORDS.tolist(), (sev + sev_word * 5)[rows]),
         "description": description,
     })

@@ -1,6 +1,6 @@
 """Profiling helpers for the benchmark: where ingest and queries spend their time.
 
-    python -m bench.profile ingest --rows 100000 [--existing 1000000] [--cprofile]
+    python -m bench.profile ingest --rows 100000 [--files K] [--existing 1000000 | --from-home DIR] [--cprofile]
     python -m bench.profile query --home bench/out/state-1000000 [--role operator] [NAME ...]
 
 `ingest` times every SQL statement of one file's transaction (through a timing cursor proxy) and,
@@ -82,7 +82,8 @@ def query_profile(store, role: str, query, params: dict, top: int = 6) -> dict:
     return {"latency": tree.get("latency"), "cpu_time": tree.get("cpu_time"), "operators": operators[:top]}
 
 
-def profile_ingest(rows: int, existing: int, use_cprofile: bool, work: Path) -> None:
+def profile_ingest(rows: int, existing: int, use_cprofile: bool, work: Path, from_home: Path | None = None,
+                   files: int = 1) -> None:
     from bench import gen
     from tests.conftest import make_settings
     from vigie.geo import load_pack
@@ -92,6 +93,11 @@ def profile_ingest(rows: int, existing: int, use_cprofile: bool, work: Path) -> 
     pack = load_pack("benin")
     home = work / "profile-ingest"
     shutil.rmtree(home, ignore_errors=True)
+    if from_home:  # a copy of a state folder that bench.run built (e.g. the 1,000,000-incident one)
+        home.mkdir(parents=True)
+        shutil.copy2(from_home / "vigie.duckdb", home / "vigie.duckdb")
+        if (from_home / "vigie.duckdb.wal").exists():
+            shutil.copy2(from_home / "vigie.duckdb.wal", home / "vigie.duckdb.wal")
     settings = make_settings(home)
     settings.ensure_dirs()
     store = Store.open(settings)
@@ -103,8 +109,13 @@ def profile_ingest(rows: int, existing: int, use_cprofile: bool, work: Path) -> 
             t = time.perf_counter()
             process_inbox(store, settings)
             print(f"preloaded {existing} reports in {time.perf_counter() - t:.1f} s")
-        data = gen.generate(pack, rows, seed=42)
-        drop_bytes(settings.inbox, gen.csv_bytes(data.table), "profiled.csv")
+        data = gen.generate(pack, rows * files, seed=4343, id_prefix="PR")  # not the data already stored
+        # A first file warms the caches (imports, database pages) and is not profiled.
+        drop_bytes(settings.inbox, gen.csv_bytes(gen.generate(pack, 100, seed=41, id_prefix="WU").table), "warm.csv")
+        process_inbox(store, settings)
+        for k in range(files):
+            drop_bytes(settings.inbox, gen.csv_bytes(data.table.slice(k * (data.n_rows // files), data.n_rows // files)),
+                       f"profiled-{k + 1:03d}.csv")
         totals = instrument(store)
         profiler = cProfile.Profile()
         start = time.perf_counter()
@@ -116,8 +127,8 @@ def profile_ingest(rows: int, existing: int, use_cprofile: bool, work: Path) -> 
         elapsed = time.perf_counter() - start
     finally:
         store.close()
-    print(f"{data.n_rows} rows in {elapsed:.2f} s = {data.n_rows / elapsed:,.0f} rows/s; "
-          + "; ".join(r.summary() for r in results))
+    print(f"{data.n_rows} rows in {files} file(s), {elapsed:.2f} s = {data.n_rows / elapsed:,.0f} rows/s; "
+          + "; ".join(r.summary() for r in results[:3]))
     print(f"\nSQL statements ({sum(totals.values()):.2f} s in all):")
     for key, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
         print(f"  {seconds * 1000:8.0f} ms  {key}")
@@ -162,13 +173,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--existing", type=int, default=0, help="reports already in the store before the profiled file")
     p.add_argument("--cprofile", action="store_true")
+    p.add_argument("--from-home", type=Path, help="profile into a copy of this state folder")
+    p.add_argument("--files", type=int, default=1, help="files of --rows rows each, profiled together")
     p = sub.add_parser("query")
     p.add_argument("--home", type=Path, required=True)
     p.add_argument("--role", default="operator")
     p.add_argument("names", nargs="*")
     args = parser.parse_args(argv)
     if args.what == "ingest":
-        profile_ingest(args.rows, args.existing, args.cprofile, OUT)
+        profile_ingest(args.rows, args.existing, args.cprofile, OUT, args.from_home, args.files)
     else:
         explain_queries(args.home, args.role, args.names)
     return 0
