@@ -53,3 +53,19 @@ def _no_real_state(monkeypatch, tmp_path):
     """Tests never touch the developer's state folder."""
     if "VIGIE_HOME" not in os.environ:
         monkeypatch.setenv("VIGIE_HOME", str(tmp_path / "default-state"))
+
+
+# Row counts of whole tables, for before/after comparisons in tests. Table names come from this
+# allow-list only; SQL is never built from values.
+COUNT_SQL = {
+    table: "select count(*) from main." + table
+    for table in ("reports", "incidents", "quarantine", "status_events", "rallies", "claims", "ingest_log")
+}
+COUNT_SINCE_SQL = {
+    table: "select count(*) from main." + table + " where ingest_seq = $seq"
+    for table in ("reports", "quarantine", "rallies", "claims")
+}
+
+
+def count_rows(store, table: str) -> int:
+    return store.raw_cursor().execute(COUNT_SQL[table]).fetchone()[0]

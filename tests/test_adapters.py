@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.conftest import count_rows
+
 from vigie.geo import load_pack
 from vigie.ingest import acled, formats, kobo, sms, ushahidi
 from vigie.ingest.inbox import drop_bytes, process_inbox
@@ -73,9 +75,7 @@ def assert_counts(store, result, received: int, accepted: int, duplicate: int, q
 
 
 def snapshot(store) -> tuple:
-    cur = store.raw_cursor()
-    return tuple(cur.execute(f"select count(*) from {t}").fetchone()[0]
-                 for t in ("reports", "incidents", "quarantine", "status_events"))
+    return tuple(count_rows(store, t) for t in ("reports", "incidents", "quarantine", "status_events"))
 
 
 def assert_reingest_changes_nothing(settings, store, path: Path, source: str | None = None) -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import FIXTURES, make_settings
+from tests.conftest import FIXTURES, make_settings, COUNT_SINCE_SQL, count_rows
 from tests.fixtures.hostile import make_corpus
 from tests.fixtures.hostile.make_corpus import CASES, Case
 from vigie.auth import User
@@ -80,7 +80,7 @@ def test_every_record_is_accounted_for(corpus, case: Case):
     cur = store.raw_cursor()
     seq = {"seq": int(log["seq"])}
     # `case.table` is one of the corpus's literals (reports, rallies, claims), never input.
-    stored = cur.execute(f"select count(*) from {case.table} where ingest_seq = $seq", seq).fetchone()[0]
+    stored = cur.execute(COUNT_SINCE_SQL[case.table], seq).fetchone()[0]
     assert stored == counts["accepted"]
     quarantine = cur.execute("select line_no, field, reason, record, file_name from quarantine where ingest_seq = $seq",
                              seq).df()
@@ -98,13 +98,13 @@ def test_every_record_is_accounted_for(corpus, case: Case):
 def test_reingesting_the_corpus_changes_nothing(corpus):
     store, settings = corpus["store"], corpus["settings"]
     cur = store.raw_cursor()
-    before = [cur.execute(f"select count(*) from {t}").fetchone()[0] for t in ("reports", "quarantine", "rallies", "claims")]
+    tables = ("reports", "quarantine", "rallies", "claims")
+    before = [count_rows(store, t) for t in tables]
     for case, path in list(corpus["files"].items())[:12]:
         drop_bytes(settings.inbox, path.read_bytes(), case, source="rejeu")
     results = process_inbox(store, settings)
     assert all(r.already_done for r in results)
-    assert [cur.execute(f"select count(*) from {t}").fetchone()[0] for t in ("reports", "quarantine", "rallies",
-                                                                             "claims")] == before
+    assert [count_rows(store, t) for t in tables] == before
 
 
 def test_the_small_files_here_are_the_generated_ones():

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import count_rows
+
 from vigie.ingest import formats, pipeline
 from vigie.ingest.inbox import InboxWatcher, drop_bytes, drop_file, pending, process_inbox
 from vigie.ingest.pipeline import split_inbox_name
@@ -31,8 +33,7 @@ def csv_bytes(rows: list[list[str]]) -> bytes:
 
 
 def count(store, table: str) -> int:
-    # `table` is one of this module's literals, never input.
-    return store.raw_cursor().execute(f"select count(*) from {table}").fetchone()[0]
+    return count_rows(store, table)
 
 
 def log_rows(store) -> list[dict]:
