@@ -62,9 +62,11 @@ def ingest(env):
     return run
 
 
+ROWS_SQL = {table: "select * from main." + table + " where ingest_seq = $seq order by 1" for table in ("rallies", "claims")}
+
+
 def rows_of(store, table: str, seq: int) -> list[dict]:
-    # `table` is one of this module's literals, never input.
-    frame = store.raw_cursor().execute(f"select * from {table} where ingest_seq = $seq order by 1", {"seq": seq}).df()
+    frame = store.raw_cursor().execute(ROWS_SQL[table], {"seq": seq}).df()
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
