@@ -83,8 +83,13 @@ def run_and_kill(home: Path, when: str, timeout: float = 60.0) -> int:
 
 def run_to_end(home: Path) -> str:
     proc = start_worker(home)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
+    # Read through the same buffered pipe as start_worker: communicate() reads the raw descriptor and
+    # would miss what readline() already buffered (a fast run prints everything at once).
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0, err
+    proc.stdout.close()
+    proc.stderr.close()
     return out
 
 

@@ -44,13 +44,16 @@ def connectors_problem() -> str | None:
 
 
 @st.cache_data(ttl=900, max_entries=512, show_spinner=False)
-def _cached(role: str, name: str, version: int, params: dict) -> pd.DataFrame:
+def _cached(database: str, role: str, name: str, version: int, params: dict) -> pd.DataFrame:
     return sql.run(get_store(), role, name, params)
 
 
 def query(role: str, name: str, params: dict | None = None) -> pd.DataFrame:
+    """Cached per database file, role, query, parameters and store version: a result of another
+    state folder (tests, a restart on another VIGIE_HOME) can never be served."""
     store = get_store()
-    return _cached(role, name, store.version, params or {})
+    database = str(store.settings.db_path) if store.settings else str(id(store))
+    return _cached(database, role, name, store.version, params or {})
 
 
 def clock(role: str) -> dt.datetime:
