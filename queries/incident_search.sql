@@ -7,17 +7,18 @@ with filtered as (
     from filtered($date_from, $date_to, $departements::varchar[], $communes::varchar[], $categories::varchar[],
                   $severities::integer[], $statuses::varchar[], $sources::varchar[])
 ),
-needle as (
-    select strip_accents(lower(trim($q))) as q
-),
 matched as (
+    -- The search text is folded inline (a one-row CTE joined in would force a nested loop over every
+    -- report), and the reports are only searched when there is something to search for.
     select f.*
-    from filtered f, needle
-    where needle.q = ''
-       or contains(strip_accents(lower(coalesce(f.title, '') || ' ' || coalesce(f.place_text, ''))), needle.q)
+    from filtered f
+    where strip_accents(lower(trim($q))) = ''
+       or contains(strip_accents(lower(coalesce(f.title, '') || ' ' || coalesce(f.place_text, ''))),
+                   strip_accents(lower(trim($q))))
        or f.incident_id in (
-            select r.incident_id from reports r, needle n
-            where contains(strip_accents(lower(coalesce(r.description, ''))), n.q))
+            select r.incident_id from reports r
+            where strip_accents(lower(trim($q))) <> ''
+              and contains(strip_accents(lower(coalesce(r.description, ''))), strip_accents(lower(trim($q)))))
 ),
 page as (
     select * from matched order by occurred_local desc, incident_id desc limit $limit offset $offset
