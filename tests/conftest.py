@@ -69,3 +69,12 @@ COUNT_SINCE_SQL = {
 
 def count_rows(store, table: str) -> int:
     return store.raw_cursor().execute(COUNT_SQL[table]).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def module_store(tmp_path_factory):
+    """One real store shared by a module's tests, each reading back only its own ingest: (store, settings)."""
+    settings = make_settings(tmp_path_factory.mktemp("module") / "state")
+    st = Store.open(settings)
+    yield st, settings
+    st.close()

@@ -18,10 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import make_settings
 from vigie.ingest.inbox import drop_bytes, process_inbox
 from vigie.ingest.pipeline import IngestResult
-from vigie.store import Store
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -37,11 +35,8 @@ class Ingested:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("native") / "state")
-    store = Store.open(settings)
-    yield store, settings
-    store.close()
+def env(module_store):
+    return module_store
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import itertools
 import pandas as pd
 import pytest
 
-from tests.conftest import make_settings
 from vigie import sql
 from vigie.ingest import tables
 from vigie.ingest.claims import platform_of
@@ -33,11 +32,8 @@ def csv_bytes(rows: list[list[str]], delimiter: str = ";", encoding: str = "utf-
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("feeds") / "state")
-    store = Store.open(settings)
-    yield store, settings
-    store.close()
+def env(module_store):
+    return module_store
 
 
 @pytest.fixture
