@@ -102,6 +102,44 @@ def test_merge_moves_reports_and_split_takes_one_out(wf):
     assert ops.execute("select count(*) from reports where incident_id = $n", {"n": new}).fetchone()[0] == 1
     with pytest.raises(WorkflowError):
         wf.split(OP, report)  # alone in its incident now
+    counts = dict(wf.store.raw_cursor().execute(
+        "select incident_id, n_reports from main.incident_current where incident_id in ($a, $b, $n)",
+        {"a": a, "b": b, "n": new}).fetchall())
+    assert counts == {a: 1, b: 0, new: 1}
+    assert_current_is_live(wf.store)
+
+
+def assert_current_is_live(store) -> None:
+    """The cached state (refreshed incident by incident after each write) equals the definition."""
+    cur = store.raw_cursor()
+    for first, second in (("incident_current", "incident_state_live"), ("incident_state_live", "incident_current")):
+        # Fixed table names of this test.
+        diff = cur.execute(f"select * from main.{first} except select * from main.{second}").fetchall()
+        assert diff == [], f"{first} has rows {second} does not: {diff[:3]}"
+
+
+def test_current_state_follows_ingest_events_and_moves(wf):
+    """Reports joining an existing incident at ingest change its corroboration counts too."""
+    from vigie.ingest.inbox import drop_bytes, process_inbox
+
+    store = wf.store
+    before = store.raw_cursor().execute(
+        "select incident_id, n_reports, n_sources, commune_code, category, occurred_local, title "
+        "from main.incident_current where n_reports = 1 and category is not null and commune_code is not null "
+        "order by incident_id limit 1").fetchone()
+    incident_id, n_reports, n_sources, commune, category, local, title = before
+    commune_name = store.raw_cursor().execute(
+        "select commune from main.communes where commune_code = $c", {"c": commune}).fetchone()[0]
+    csv = ("source;date;commune;categorie;description\n"
+           f"temoin_test;{local:%d/%m/%Y %H:%M};{commune_name};{category};{title}\n").encode()
+    drop_bytes(store.settings.inbox, csv, "corroboration.csv")
+    [result] = process_inbox(store, store.settings)
+    assert result.accepted == 1
+    after = store.raw_cursor().execute(
+        "select n_reports, n_sources from main.incident_current where incident_id = $i", {"i": incident_id}).fetchone()
+    assert after == (n_reports + 1, n_sources + 1)
+    wf.set_status(OP, {incident_id: wf.states([incident_id])[incident_id].version}, "verifie")
+    assert_current_is_live(store)
 
 
 def test_locating_an_incident_and_notes_stay_internal(wf):

@@ -93,7 +93,7 @@ class Store:
                 con.execute(path.read_text(encoding="utf-8"))
                 con.execute("insert into schema_version values ($v, now())", {"v": version})
                 con.execute("commit")
-            con.execute((SCHEMA_DIR / "state.sql").read_text(encoding="utf-8"))
+            self._create_state_views()
             rebuild = self._ensure_current_table()
             con.execute((SCHEMA_DIR / "views.sql").read_text(encoding="utf-8"))
             template = (SCHEMA_DIR / "filtered.sql").read_text(encoding="utf-8")
@@ -102,6 +102,20 @@ class Store:
                 con.execute(template.replace("{scope}", scope))
             self._load_geography()
             self.refresh_current(full=rebuild)
+
+    def _create_state_views(self) -> None:
+        """The state definition twice: over every incident, and over those listed in refresh_ids."""
+        template = (SCHEMA_DIR / "state.sql").read_text(encoding="utf-8")
+        self.con.execute("create table if not exists main.refresh_ids (incident_id bigint)")
+        only = "incident_id in (select incident_id from main.refresh_ids)"
+        for name, restrict, restrict_reports in (
+            ("incident_state_live", "true", "true"),
+            ("incident_state_touched", only,
+             f"(r.{only} or r.report_id in (select report_id from main.report_moves))"),
+        ):
+            # Fixed names and filters from this function, never input.
+            self.con.execute(template.replace("{name}", name).replace("{only_reports}", restrict_reports)
+                             .replace("{only}", restrict))
 
     def _ensure_current_table(self) -> bool:
         """Create main.incident_current with the live view's columns; True when it must be rebuilt."""
@@ -131,22 +145,36 @@ class Store:
                     cur.execute("delete from main.incident_current")
                     cur.execute("insert into main.incident_current select * from main.incident_state_live")
                 else:
-                    row = cur.execute("select value from meta where key = 'current_event_id'").fetchone()
+                    marks = dict(cur.execute(
+                        "select key, value from meta where key in ('current_event_id', 'current_report_id', "
+                        "'current_move_id')").fetchall())
+                    # Touched: incidents with new events, new incidents, incidents that gained a report
+                    # at ingest, and both ends of a report moved by a merge or a split.
+                    cur.execute("delete from main.refresh_ids")
                     cur.execute(
-                        """create or replace temp table touched as
-                           select incident_id from main.status_events where event_id > $last
+                        """insert into main.refresh_ids
+                           select incident_id from main.status_events where event_id > $events
                            union
                            select incident_id from main.incidents
-                           where incident_id > (select coalesce(max(incident_id), 0) from main.incident_current)""",
-                        {"last": int(row[0]) if row else 0},
+                           where incident_id > (select coalesce(max(incident_id), 0) from main.incident_current)
+                           union
+                           select incident_id from main.reports where report_id > $reports
+                           union
+                           select unnest([from_incident, to_incident]) from main.report_moves where move_id > $moves""",
+                        {name: int(marks.get(f"current_{name[:-1]}_id", 0)) for name in ("events", "reports", "moves")},
                     )
-                    cur.execute("delete from main.incident_current where incident_id in (select incident_id from touched)")
-                    cur.execute("""insert into main.incident_current select * from main.incident_state_live
-                                   where incident_id in (select incident_id from touched)""")
-                    cur.execute("drop table touched")
+                    cur.execute("delete from main.incident_current where incident_id in (select incident_id from main.refresh_ids)")
+                    cur.execute("insert into main.incident_current select * from main.incident_state_touched")
+                    cur.execute("delete from main.refresh_ids")
                 cur.execute("""insert or replace into meta
                                select 'current_event_id', cast(coalesce(max(event_id), 0) as varchar)
-                               from main.status_events""")
+                               from main.status_events
+                               union all
+                               select 'current_report_id', cast(coalesce(max(report_id), 0) as varchar)
+                               from main.reports
+                               union all
+                               select 'current_move_id', cast(coalesce(max(move_id), 0) as varchar)
+                               from main.report_moves""")
                 cur.execute("commit")
             except Exception:
                 cur.execute("rollback")

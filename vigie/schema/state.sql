@@ -1,7 +1,13 @@
--- Current state of each incident: the latest value of each field in status_events. This is the
--- definition; main.incident_current holds its result, refreshed by vigie.store after every write,
--- so that dashboard queries scan one table instead of aggregating the audit trail each time.
-create or replace view main.incident_state_live as
+-- Current state of each incident: the latest value of each field in status_events, and how many
+-- reports and distinct channels corroborate it. This is the definition; main.incident_current holds
+-- its result, refreshed by vigie.store after every write, so that dashboard queries scan one table
+-- instead of aggregating the audit trail and the reports each time.
+--
+-- A template, created twice by vigie.store: `{name}` = incident_state_live, every incident
+-- (`{only}` = true); and `{name}` = incident_state_touched, only the incidents listed in
+-- main.refresh_ids. The filter sits inside each aggregate's scan, so that refreshing a few incidents
+-- reads a few incidents' events instead of grouping the whole audit trail.
+create or replace view main.{name} as
 with latest as (
     select
         incident_id,
@@ -17,6 +23,25 @@ with latest as (
         min(at_time) filter (where field = 'status' and to_value = 'transmis')  as escalated_at,
         min(at_time) filter (where field = 'status' and to_value = 'clos')      as resolved_at
     from main.status_events
+    where {only}
+    group by incident_id
+),
+moved as (
+    select report_id, arg_max(to_incident, move_id) as to_incident
+    from main.report_moves
+    group by report_id
+),
+members as (
+    -- Each report counts in the incident it belongs to now (after merges and splits).
+    select coalesce(m.to_incident, r.incident_id) as incident_id, r.source
+    from main.reports r
+    left join moved m using (report_id)
+    where {only_reports}
+),
+corroboration as (
+    select incident_id, count(*) as n_reports, count(distinct source) as n_sources
+    from members
+    where {only}
     group by incident_id
 ),
 final as (
@@ -44,10 +69,13 @@ final as (
         i.place_text,
         i.source,
         try_cast(l.merged_into as bigint)                      as merged_into,
-        coalesce(l.version, 0)                                 as version
+        coalesce(l.version, 0)                                 as version,
+        coalesce(k.n_reports, 0)                               as n_reports,
+        coalesce(k.n_sources, 0)                               as n_sources
     from main.incidents i
     left join latest l using (incident_id)
+    left join corroboration k using (incident_id)
     left join main.communes c on c.commune_code = l.commune_code
+    where {only}
 )
 select * from final;
-

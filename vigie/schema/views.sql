@@ -66,7 +66,9 @@ create or replace view scope_journalist.incidents as
         cast(null as timestamp) as resolved_at,
         s.title,
         cast(null as varchar) as place_text,
-        s.source
+        s.source,
+        s.n_reports,
+        s.n_sources
     from main.incident_state s
     left join main.communes c using (commune_code)
     where s.published;
