@@ -205,6 +205,27 @@ def test_a_report_in_a_later_file_joins_the_earlier_incident(store, settings):
     assert counts(store) == (3, 2)
 
 
+@pytest.mark.parametrize("reopen", [False, True], ids=["keys missing", "keys backfilled at start"])
+def test_reports_stored_before_the_grouping_keys_still_attract(settings, reopen):
+    """Reports written before schema version 5 have no stored keys: grouping falls back to their text,
+    and the next start fills the keys in."""
+    store = Store.open(settings)
+    try:
+        ingest(store, settings, [["K1", "observateurs", "05/01/2023 14:30", "Abomey-Calavi", "violence", "3", CLASH]],
+               "ancien.csv")
+        store.raw_cursor().execute("update main.reports set match_text = null, match_names = null")
+        if reopen:
+            store.close()
+            store = Store.open(settings)
+            assert store.raw_cursor().execute(
+                "select match_text, match_names from main.reports").fetchone() == (group.normalize(CLASH), "godomey")
+        ingest(store, settings, [["K2", "sms", "05/01/2023 15:00", "Abomey-Calavi", "violence", "2", CLASH_SMS]],
+               "nouveau.csv")
+        assert groups(store) == {"K1": "K1", "K2": "K1"}
+    finally:
+        store.close()
+
+
 def test_an_incident_marked_false_attracts_nothing(store, settings):
     ingest(store, settings, [["F1", "reseaux_sociaux", "05/01/2023 14:30", "Abomey-Calavi", "violence", "3", CLASH]])
     [incident] = store.raw_cursor().execute("select incident_id from incidents").fetchone()

@@ -101,6 +101,7 @@ class Store:
                 # The scope names come from the fixed SCOPES table above, never from input.
                 con.execute(template.replace("{scope}", scope))
             self._load_geography()
+            self._backfill_match_keys()
             self.refresh_current(full=rebuild)
 
     def _create_state_views(self) -> None:
@@ -116,6 +117,23 @@ class Store:
             # Fixed names and filters from this function, never input.
             self.con.execute(template.replace("{name}", name).replace("{only_reports}", restrict_reports)
                              .replace("{only}", restrict))
+
+    def _backfill_match_keys(self, chunk: int = 100_000) -> None:
+        """Reports stored before schema version 5 get their grouping keys (once, at the first start)."""
+        from vigie.ingest.group import match_keys
+
+        cur = self.con.cursor()
+        while True:
+            rows = cur.execute(
+                """select report_id, description from main.reports
+                   where match_text is null and description is not null limit $n""", {"n": chunk}).df()
+            if rows.empty:
+                return
+            rows["match_text"], rows["match_names"] = match_keys(rows["description"].tolist())
+            cur.register("backfill", rows[["report_id", "match_text", "match_names"]])
+            cur.execute("""update main.reports set match_text = b.match_text, match_names = b.match_names
+                           from backfill b where reports.report_id = b.report_id""")
+            cur.unregister("backfill")
 
     def _ensure_current_table(self) -> bool:
         """Create main.incident_current with the live view's columns; True when it must be rebuilt."""

@@ -146,7 +146,7 @@ def normalize(text: str | None) -> str:
 
 class _Mentions(NamedTuple):
     names: frozenset[str]  # proper nouns, clock times and station numbers the text names
-    text: str  # the folded lower-case text between spaces, to look names up in
+    words: frozenset[str]  # the compared words (`normalize`), to look names up in
 
 
 # On the folded text, words separated by single spaces and clause ends written " | ": a capitalised
@@ -156,24 +156,50 @@ _CLOCK = re.compile(r"(?<![a-z0-9])\d{1,2}h(?:\d\d)?(?![a-z0-9])")
 _NUMBERED = re.compile(r"(?<![a-z0-9])(?:n|no|num|numero|bv) (\d+)(?![a-z0-9])")
 
 
-def _mentions(folded: bytes) -> _Mentions:
-    """What a text (folded by `_ascii`) names: "Selon la police : Un …" names nothing."""
+def _names(folded: bytes) -> str:
+    """What a text (folded by `_ascii`) names, sorted and space-separated: "Selon la police : Un …"
+    names nothing ("")."""
     cased = " ".join(folded.replace(b" - ", b" | ").translate(_CASED).replace(b"|", b" | ").decode("ascii").split())
     lower = cased.lower()
     names = {name.lower() for name in _NAME.findall(cased)} - STOPWORDS
     names.update(_CLOCK.findall(lower))
     names.update(_NUMBERED.findall(lower))
-    return _Mentions(frozenset(names), f" {lower} ")
+    return " ".join(sorted(names))
+
+
+def match_keys(texts) -> tuple[list[str], list[str]]:
+    """For each text, what grouping compares: its normalised words and the names it mentions.
+    Written with each report at insert (reports.match_text, reports.match_names); a text repeated in
+    a batch is folded once."""
+    norms: list[str] = []
+    names: list[str] = []
+    seen: dict[str, tuple[str, str]] = {}
+    for text in texts:
+        if not isinstance(text, str):
+            text = "" if text is None or pd.isna(text) else str(text)
+        keys = seen.get(text)
+        if keys is None:
+            folded = _ascii(text)
+            keys = seen[text] = (_normalize_ascii(folded), _names(folded))
+        norms.append(keys[0])
+        names.append(keys[1])
+    return norms, names
+
+
+def _mentions(norm: str, names) -> _Mentions:
+    return _Mentions(frozenset(names.split() if isinstance(names, str) else ()), frozenset(norm.split()))
 
 
 def _names_unmentioned(a: _Mentions, b: _Mentions) -> bool:
     """Does `a` name something `b` does not mention? Names of 5 letters or more may be misspelt."""
-    for name in a.names:
-        if f" {name} " in b.text:
+    for name in a.names - b.words:
+        # The compared words have SMS shorthand written out: "Bv" is looked up as written out.
+        written = SMS_WORDS.get(name)
+        if written is not None and (not written or set(written.split()) <= b.words):
             continue
         if len(name) < 5 or name[0].isdigit():
             return True
-        long_words = [w for w in b.text.split() if len(w) >= 5]
+        long_words = [w for w in b.words if len(w) >= 5]
         if process.extractOne(name, long_words, scorer=fuzz.ratio, score_cutoff=85) is None:
             return True
     return False
@@ -195,10 +221,11 @@ def _similarity(norm_a, norm_b, threshold: float) -> np.ndarray:
 def score_pairs(texts_a: list[str | None], texts_b: list[str | None]) -> np.ndarray:
     """The grouping score (0–100) of each pair (texts_a[i], texts_b[i]), as at ingest: the similarity
     of the normalised texts, or 0 when the pair is vetoed."""
-    folded_a, folded_b = [_ascii(t) for t in texts_a], [_ascii(t) for t in texts_b]
-    scores = _similarity([_normalize_ascii(f) for f in folded_a], [_normalize_ascii(f) for f in folded_b], 0)
+    norm_a, names_a = match_keys(texts_a)
+    norm_b, names_b = match_keys(texts_b)
+    scores = _similarity(norm_a, norm_b, 0)
     for i in np.flatnonzero(scores > 0):
-        if _conflict(_mentions(folded_a[i]), _mentions(folded_b[i])):
+        if _conflict(_mentions(norm_a[i], names_a[i]), _mentions(norm_b[i], names_b[i])):
             scores[i] = 0
     return scores
 
@@ -245,8 +272,9 @@ def assign_incidents(cur, settings: GroupSettings | None = None) -> None:
 # and the incident of s begun within one window of r. Time is cut into buckets of one window and r looks
 # in its own bucket and both neighbours, so that every join is on equal keys. Within the batch, s comes
 # before r in (occurred_at, report_id) order; its incident is only known in Python, which checks when it
-# began. A stored s counts in the incident it belongs to now (main.report_state), with that incident's
-# current commune, category and status (main.incident_state).
+# began. Stored reports are reached through their incidents: first the open incidents (current commune,
+# category and status, after operator corrections) begun within one window of r, then the reports that
+# belong to them now (after merges and splits), so that a file never scans the whole store of reports.
 CANDIDATES = """
 create or replace temp table grp_pairs as
 with keyed as (
@@ -267,35 +295,47 @@ in_batch as (
     where (s.t < p.t or (s.t = p.t and s.report_id < p.report_id)) and p.t - s.t <= $w
 ),
 open_incidents as (
-    select incident_id, epoch(occurred_at) as t0, commune_code, category
+    select incident_id, epoch(occurred_at) as t0, commune_code, category,
+           floor(epoch(occurred_at) / $w)::bigint as b
     from main.incident_state
     where occurred_at between $lo and $hi and status not in ('faux', 'doublon')
+      and commune_code is not null and category is not null
 ),
-recent as (
-    select r.report_id, epoch(r.occurred_at) as t, floor(epoch(r.occurred_at) / $w)::bigint as b,
-           i.incident_id, i.t0, i.commune_code, i.category
-    from main.report_state r
-    join open_incidents i using (incident_id)
-    where r.occurred_at between $lo and $hi and r.description is not null
-      and i.commune_code is not null and i.category is not null
+near as (
+    select p.report_id as r_id, p.t as r_t, i.incident_id, i.t0
+    from probe p
+    join open_incidents i on i.commune_code = p.commune_code and i.category = p.category and i.b = p.bucket
+    where abs(p.t - i.t0) <= $w
+),
+moved as (
+    select report_id, arg_max(to_incident, move_id) as to_incident from main.report_moves group by report_id
+),
+members as (
+    select r.report_id, epoch(r.occurred_at) as t, coalesce(m.to_incident, r.incident_id) as incident_id
+    from main.reports r
+    left join moved m using (report_id)
+    where r.incident_id in (select incident_id from near) or r.report_id in (select report_id from moved)
 ),
 stored as (
-    select p.report_id as r_id, p.t as r_t, s.report_id as s_id, s.t as s_t,
-           s.incident_id as s_incident, s.t0 as s_t0, abs(p.t - s.t) as dt
-    from probe p
-    join recent s on s.commune_code = p.commune_code and s.category = p.category and s.b = p.bucket
-    where abs(p.t - s.t) <= $w and abs(p.t - s.t0) <= $w
+    select n.r_id, n.r_t, s.report_id as s_id, s.t as s_t, n.incident_id as s_incident, n.t0 as s_t0,
+           abs(n.r_t - s.t) as dt
+    from near n
+    join members s using (incident_id)
+    where abs(n.r_t - s.t) <= $w
 )
 select * from in_batch
 union all
 select * from stored
 """
 
+# What is compared of each report in a pair; reports stored before the keys existed give their text.
 TEXTS = f"""
-select report_id, left(description::varchar, {TEXT_LIMIT}) as raw from fresh
+select report_id, match_text, match_names, null as raw from fresh
 where report_id in (select r_id from grp_pairs union all select s_id from grp_pairs where s_incident is null)
 union all
-select report_id, left(description, {TEXT_LIMIT}) from main.reports
+select report_id, match_text, match_names,
+       case when match_text is null then left(description, {TEXT_LIMIT}) end
+from main.reports
 where report_id in (select s_id from grp_pairs where s_incident is not null)
 """
 
@@ -311,23 +351,28 @@ def _joins(cur, settings: GroupSettings) -> pd.DataFrame:
     cur.execute(CANDIDATES, {"w": window, "lo": lo - delta, "hi": hi + delta})
     try:
         pairs = cur.execute("select * from grp_pairs").df()
-        texts = cur.execute(TEXTS).df() if len(pairs) else pd.DataFrame()
+        # As Arrow columns: a pandas frame of 100,000 strings costs more than the query.
+        texts = cur.execute(TEXTS).to_arrow_table() if len(pairs) else None
     finally:
         cur.execute("drop table grp_pairs")
     clock.append(time.perf_counter())
     if pairs.empty:
         return pd.DataFrame()
-    raw = texts.drop_duplicates("report_id")["raw"].fillna("")
-    folded_of = {text: _ascii(text) for text in set(raw)}
-    normal_of = {f: _normalize_ascii(f) for f in set(folded_of.values())}
-    folded = np.array([folded_of[text] for text in raw], dtype=object)
-    norm = np.array([normal_of[f] for f in folded], dtype=object)
+    ids = texts.column("report_id").to_numpy()
+    first = np.sort(np.unique(ids, return_index=True)[1])  # a report reached twice counts once
+    norm = texts.column("match_text").to_numpy(zero_copy_only=False)[first]
+    names = texts.column("match_names").to_numpy(zero_copy_only=False)[first]
+    missing = np.flatnonzero(pd.isna(norm))
+    if len(missing):  # stored before version 5 of the schema
+        keys = match_keys(texts.column("raw").to_numpy(zero_copy_only=False)[first][missing])
+        norm[missing], names[missing] = keys
     clock.append(time.perf_counter())
-    position = pd.Index(texts.drop_duplicates("report_id")["report_id"])
+    position = pd.Index(ids[first])
     r_at, s_at = position.get_indexer(pairs["r_id"]), position.get_indexer(pairs["s_id"])
     pairs["score"] = _similarity(norm[r_at], norm[s_at], settings.threshold)
     keep = (pairs["score"] >= settings.threshold).to_numpy()
-    similar = pairs[keep].assign(r_text=folded[r_at[keep]], s_text=folded[s_at[keep]]).sort_values(
+    similar = pairs[keep]
+    similar = similar.assign(vetoed=_vetoes(r_at[keep], s_at[keep], norm, names)).sort_values(
         ["r_t", "r_id", "score", "dt", "s_id"], ascending=[True, True, False, True, True], kind="stable")
     clock.append(time.perf_counter())
     joined = _settle(similar, window)
@@ -335,32 +380,39 @@ def _joins(cur, settings: GroupSettings) -> pd.DataFrame:
     steps = np.diff(clock) * 1000
     log.debug("regroupement : %d paires candidates, %d textes, %d paires semblables, %d rattachés "
               "(ms : requête %.0f, textes %.0f, similarité %.0f, décision %.0f)",
-              len(pairs), len(raw), len(similar), len(joined), *steps)
+              len(pairs), len(texts), len(similar), len(joined), *steps)
     return joined
+
+
+def _vetoes(a_at: np.ndarray, b_at: np.ndarray, norm: np.ndarray, names: np.ndarray) -> list[bool]:
+    """Whether each similar pair (a_at[i], b_at[i]) is vetoed: both name something the other does not."""
+    named = [isinstance(n, str) and n != "" for n in names]
+    mentions: dict[int, _Mentions] = {}
+
+    def of(k: int) -> _Mentions:
+        found = mentions.get(k)
+        if found is None:
+            found = mentions[k] = _mentions(norm[k], names[k])
+        return found
+
+    return [named[a] and named[b] and _conflict(of(a), of(b)) for a, b in zip(a_at.tolist(), b_at.tolist())]
 
 
 def _settle(pairs: pd.DataFrame, window: float) -> pd.DataFrame:
     """Each report r, in processing order, joins the incident of its best pair that is allowed.
 
-    `pairs` (similar enough) come sorted by r's (occurred_at, report_id), then best first. A fresh s comes before its r,
-    so its incident is settled by then. An incident is not allowed when it began more than a window
-    away from r, or when one of its reports names a different place, station, time or actor than r
-    (a vetoed pair). Vetoes are only worked out for the incidents r might join.
+    `pairs` (similar enough) come sorted by r's (occurred_at, report_id), then best first. A fresh s comes
+    before its r, so its incident is settled by then. An incident is not allowed when it began more than
+    a window away from r, or when one of its reports names a different place, station, time or actor
+    than r (a vetoed pair).
     """
     r_ids, r_ts = pairs["r_id"].tolist(), pairs["r_t"].tolist()
     s_ids, s_ts = pairs["s_id"].tolist(), pairs["s_t"].tolist()
     s_incidents = pairs["s_incident"].fillna(-1).astype("int64").tolist()
     s_t0s = pairs["s_t0"].tolist()
-    r_texts, s_texts = pairs["r_text"].tolist(), pairs["s_text"].tolist()
+    vetoed = pairs["vetoed"].tolist()
     incident: dict[int, int] = {}  # fresh report → the incident it joined
     start: dict[int, float] = {}  # fresh report → when its incident began (else: when it happened)
-    mentions: dict[bytes, _Mentions] = {}
-
-    def mentioned(text: bytes) -> _Mentions:
-        found = mentions.get(text)
-        if found is None:
-            found = mentions[text] = _mentions(text)
-        return found
 
     def incident_of(k: int) -> tuple[int, float]:
         if s_incidents[k] >= 0:
@@ -375,16 +427,10 @@ def _settle(pairs: pd.DataFrame, window: float) -> pd.DataFrame:
             last += 1
         r, r_t = r_ids[first], r_ts[first]
         candidates = [(k, *incident_of(k)) for k in range(first, last)]
-        refused: set[int] = set()
+        refused = {chosen for k, chosen, _ in candidates if vetoed[k]}
         for k, chosen, began in candidates:
-            if chosen in refused or abs(r_t - began) > window:
-                continue
-            r_said = mentioned(r_texts[k])
-            if r_said.names and any(other == chosen and _conflict(r_said, mentioned(s_texts[j]))
-                                    for j, other, _ in candidates):
-                refused.add(chosen)
-                continue
-            incident[r], start[r] = chosen, began
-            break
+            if chosen not in refused and abs(r_t - began) <= window:
+                incident[r], start[r] = chosen, began
+                break
         first = last
     return pd.DataFrame({"report_id": list(incident), "incident_id": list(incident.values())}, dtype="int64")

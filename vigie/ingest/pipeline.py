@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from vigie.geo import Locator
 from vigie.ingest import formats
+from vigie.ingest.group import assign_incidents, match_keys
 from vigie.ingest.normalize import normalize
 from vigie.ingest.records import FeedError, Parsed, Rejection
 from vigie.store import Store
@@ -197,6 +198,9 @@ NEXT_IDS = """
 
 def _insert_reports(cur, accepted: pd.DataFrame, seq: int) -> tuple[int, int]:
     """Insert the new reports and their incidents; returns (accepted, duplicates)."""
+    # What near-duplicate grouping compares, computed once per report and stored with it.
+    accepted = accepted.copy()
+    accepted["match_text"], accepted["match_names"] = match_keys(accepted["description"].tolist())
     # As Arrow, not pandas: DuckDB scans Arrow columns in parallel, while object columns of a
     # DataFrame are converted one Python string at a time (3× slower on a 100,000-row file).
     cur.register("batch", pa.Table.from_pandas(accepted, preserve_index=False))
@@ -212,6 +216,14 @@ def _insert_reports(cur, accepted: pd.DataFrame, seq: int) -> tuple[int, int]:
                                  coalesce(cast(round(lon, 5) as varchar), ''))) as content_hash
             from batch
         ),
+        -- The batch is the small side: probe the stored keys with the batch's (a mark join the other
+        -- way round builds a hash table of every stored key for each file).
+        known_hash as (
+            select content_hash from main.reports where content_hash in (select content_hash from hashed)
+        ),
+        known_ref as (
+            select ref_key from main.reports where ref_key in (select ref_key from hashed where ref_key is not null)
+        ),
         ranked as (
             select *,
                    row_number() over (partition by content_hash order by pos) as rank_hash,
@@ -220,8 +232,8 @@ def _insert_reports(cur, accepted: pd.DataFrame, seq: int) -> tuple[int, int]:
         )
         select * exclude (rank_hash, rank_ref),
                rank_hash > 1 or rank_ref > 1
-               or content_hash in (select content_hash from main.reports)
-               or (ref_key is not null and ref_key in (select ref_key from main.reports where ref_key is not null))
+               or content_hash in (select content_hash from known_hash)
+               or (ref_key is not null and ref_key in (select ref_key from known_ref))
                as is_duplicate
         from ranked
         """
@@ -238,8 +250,6 @@ def _insert_reports(cur, accepted: pd.DataFrame, seq: int) -> tuple[int, int]:
         from staged where not is_duplicate
         """
     )
-    from vigie.ingest.group import assign_incidents
-
     assign_incidents(cur)
     cur.execute(
         """
@@ -247,7 +257,7 @@ def _insert_reports(cur, accepted: pd.DataFrame, seq: int) -> tuple[int, int]:
         select report_id, $seq, source, source_ref, received_at, reported_at, occurred_at, occurred_local,
                lat, lon, place_text, commune_code, departement_code, geo_precision, category, severity,
                description, language, reporter_name, reporter_phone, reporter_contact, flags,
-               raw::json, ref_key, content_hash, incident_id
+               raw::json, ref_key, content_hash, incident_id, match_text, match_names
         from fresh
         """,
         {"seq": seq},
