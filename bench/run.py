@@ -296,6 +296,7 @@ def stage_timer():
         wrap(geo.Locator, "locate", NESTED + "locate (points + names)"),
         wrap(group, "assign_incidents", "group into incidents (near-duplicates: candidates, texts, scores)",
              sql_prefix=NESTED + "SQL: "),
+        wrap(group, "match_keys", "grouping keys of each new report (words, names)"),
         wrap(pipeline, "_raw_as_json", "raw records as JSON"),
         wrap(pipeline, "_move", "move to processed/"),
     ]

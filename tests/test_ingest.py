@@ -176,8 +176,8 @@ def test_file_is_moved_only_after_its_rows_are_committed(store, settings, monkey
 def test_a_failure_inside_the_transaction_keeps_nothing_and_the_file(store, settings, monkeypatch):
     real_insert = pipeline._insert_reports
 
-    def insert_then_fail(cur, accepted, seq):
-        real_insert(cur, accepted, seq)  # the rows are written inside the transaction...
+    def insert_then_fail(cur, accepted):
+        real_insert(cur, accepted)  # the rows are written inside the transaction...
         raise OSError("disque plein")  # ...and then something goes wrong before the commit
 
     monkeypatch.setattr(pipeline, "_insert_reports", insert_then_fail)
@@ -195,6 +195,50 @@ def test_a_failure_inside_the_transaction_keeps_nothing_and_the_file(store, sett
     drop_file(settings.inbox, settings.failed / dropped.name)
     [retry] = process_inbox(store, settings)
     assert (retry.error, retry.accepted) == (None, 2)
+
+
+# -- files waiting together go in one transaction ----------------------------------------------------
+
+def backlog(settings, n: int, rows: int = 3) -> list[Path]:
+    header = ["id", "date", "commune", "description"]
+    return [drop_bytes(settings.inbox, csv_bytes([header] + [
+        [f"B{k}-{i}", "03/01/2023 10:00", "Bohicon", f"rapport {k}.{i} du lot"] for i in range(rows)]),
+        f"lot{k}.csv", source="observateurs") for k in range(n)]
+
+
+def test_a_backlog_goes_in_one_commit_and_each_file_keeps_its_counts(store, settings):
+    backlog(settings, 5)
+    # The last file repeats a row of the first: a duplicate across files of one batch.
+    header = ["id", "date", "commune", "description"]
+    drop_bytes(settings.inbox, csv_bytes([header, ["B0-0", "03/01/2023 10:00", "Bohicon", "rapport 0.0 du lot"],
+                                          ["X-1", "03/01/2023 11:00", "Bohicon", "autre chose"]]),
+               "lot9.csv", source="observateurs")
+    version = store.version
+    results = process_inbox(store, settings)
+    assert [(r.file_name, r.accepted, r.duplicate) for r in results] == (
+        [(f"lot{k}.csv", 3, 0) for k in range(5)] + [("lot9.csv", 1, 1)])
+    assert store.version == version + 1  # one commit, one refresh of the pages
+    assert len({r.seq for r in results}) == 6 and count(store, "reports") == 16
+    assert [(r["original_name"], r["n_accepted"]) for r in log_rows(store)] == (
+        [(f"lot{k}.csv", 3) for k in range(5)] + [("lot9.csv", 1)])
+    assert pending(settings.inbox) == [] and len(files(settings.processed)) == 6
+
+
+def test_a_file_that_breaks_the_batch_fails_alone(store, settings, monkeypatch):
+    real_insert = pipeline._insert_reports
+
+    def refuse_lot2(cur, accepted):
+        if accepted["description"].str.contains("rapport 2.").any():
+            raise OSError("ligne illisible")
+        return real_insert(cur, accepted)
+
+    monkeypatch.setattr(pipeline, "_insert_reports", refuse_lot2)
+    dropped = backlog(settings, 4)
+    results = process_inbox(store, settings)
+    assert [(r.file_name, r.error is None) for r in results] == [
+        ("lot0.csv", True), ("lot1.csv", True), (dropped[2].name, False), ("lot3.csv", True)]
+    assert count(store, "reports") == 9
+    assert files(settings.failed) == [dropped[2].name]
 
 
 # -- the inbox itself -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 | VIGIE_DEMO    | 0                        | 1: label data as simulated and run the simulated operators  |
 | VIGIE_CLOCK   | real                     | `data`: "now" is the latest incident time (replays, demo)    |
 | VIGIE_CONNECTORS | config/connectors.toml | pull connectors (Ushahidi, KoBo); none when the file is absent |
+| VIGIE_DUCKDB_MEMORY | 1GB                | DuckDB's memory limit in the server (it spills to disk beyond) |
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ instead of conflicting. Only this module knows which backend it talks to.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,9 @@ def connect(path: Path, extension_dir: Path) -> duckdb.DuckDBPyConnection:
         raise
     # Set before loading anything, or DuckDB writes extensions to the home directory.
     con.execute("set extension_directory = $dir", {"dir": str(extension_dir)})
+    # DuckDB takes up to 80 % of the machine's memory by default; the server shares the machine. Beyond
+    # the limit DuckDB spills to a temporary folder beside the database instead of growing.
+    con.execute("set memory_limit = $limit", {"limit": os.environ.get("VIGIE_DUCKDB_MEMORY", "1GB")})
     duckdb_extensions.import_extension("spatial", con=con)  # installs from the wheel, no download
     con.execute("load spatial")
     return con

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from vigie.config import Settings
 from vigie.geo import Locator
-from vigie.ingest.pipeline import IngestResult, process_file, split_inbox_name
+from vigie.ingest.pipeline import IngestResult, Prepared, SameAsPending, commit_files, prepare_file, split_inbox_name
 from vigie.store import Store
 
 log = logging.getLogger(__name__)
@@ -57,21 +57,71 @@ def pending(inbox: Path) -> list[Path]:
     return sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+# When files wait (a burst, or a server catching up), several go into one transaction: the fixed cost
+# of a commit (grouping queries, refreshing the state, invalidating the pages' caches) is paid once.
+BATCH_ROWS = 50_000
+BATCH_FILES = 100
+
+
 def process_inbox(store: Store, settings: Settings, locator: Locator | None = None,
                   after_each=None) -> list[IngestResult]:
-    """Process every file waiting in the inbox; a file that fails is moved to failed/ with the error logged."""
+    """Process every file waiting in the inbox, in arrival order; a file that fails is moved to failed/
+    with the error logged, and the others go on."""
     locator = locator or Locator(store.pack)
-    results = []
-    for path in pending(settings.inbox):
-        try:
-            result = process_file(store, path, locator)
-        except Exception as exc:  # noqa: BLE001 - one bad file must never stop the inbox
-            log.error("échec du traitement de %s : %s\n%s", path.name, exc, traceback.format_exc())
-            result = _record_failure(store, settings, path, exc)
+    results: list[IngestResult] = []
+    batch: list[Prepared] = []
+
+    def done(result: IngestResult) -> None:
         results.append(result)
         if after_each:
             after_each(store, result)
+
+    def flush() -> None:
+        if not batch:
+            return
+        try:
+            committed = commit_files(store, batch)
+        except Exception as exc:  # noqa: BLE001 - retry alone, so that one bad file fails alone
+            if len(batch) == 1:
+                committed = [_failed(store, settings, batch[0].path, exc)]
+            else:
+                log.warning("lot de %d fichiers refusé (%s) : fichier par fichier", len(batch), exc)
+                committed = []
+                for prepared in batch:
+                    try:
+                        committed += commit_files(store, [prepared])
+                    except Exception as one_exc:  # noqa: BLE001
+                        committed.append(_failed(store, settings, prepared.path, one_exc))
+        batch.clear()
+        for result in committed:
+            done(result)
+
+    for path in pending(settings.inbox):
+        try:
+            try:
+                prepared = prepare_file(store, path, locator, {p.sha for p in batch})
+            except SameAsPending:  # the same bytes twice: the second is "already done" once the first is in
+                flush()
+                prepared = prepare_file(store, path, locator)
+        except Exception as exc:  # noqa: BLE001 - one bad file must never stop the inbox
+            flush()
+            done(_failed(store, settings, path, exc))
+            continue
+        if isinstance(prepared, IngestResult):
+            flush()
+            done(prepared)
+            continue
+        batch.append(prepared)
+        if len(batch) >= BATCH_FILES or sum(len(p.accepted) for p in batch) >= BATCH_ROWS:
+            flush()
+    flush()
     return results
+
+
+def _failed(store: Store, settings: Settings, path: Path, exc: Exception) -> IngestResult:
+    log.error("échec du traitement de %s : %s\n%s", path.name, exc,
+              "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return _record_failure(store, settings, path, exc)
 
 
 def _record_failure(store: Store, settings: Settings, path: Path, exc: Exception) -> IngestResult:

@@ -15,12 +15,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from vigie.geo import Locator
 from vigie.ingest import formats
-from vigie.ingest.group import assign_incidents, match_keys
+from vigie.ingest import group
 from vigie.ingest.normalize import normalize
 from vigie.ingest.records import FeedError, Parsed, Rejection
 from vigie.store import Store
@@ -61,16 +62,47 @@ def split_inbox_name(name: str) -> tuple[str | None, str]:
     return None, name
 
 
+@dataclass
+class Prepared:
+    """A file parsed, validated and located, waiting for its transaction."""
+
+    path: Path
+    original: str
+    sha: str
+    format: str
+    source: str
+    started: dt.datetime
+    received: int
+    rejections: list[Rejection]
+    accepted: pd.DataFrame
+
+
+class SameAsPending(Exception):
+    """The file holds the same bytes as a file of the batch not yet committed."""
+
+
 def process_file(store: Store, path: Path, locator: Locator | None = None) -> IngestResult:
+    prepared = prepare_file(store, path, locator)
+    if isinstance(prepared, IngestResult):
+        return prepared
+    return commit_files(store, [prepared])[0]
+
+
+def prepare_file(store: Store, path: Path, locator: Locator | None = None,
+                 pending_shas: frozenset[str] | set[str] = frozenset()) -> Prepared | IngestResult:
+    """Read, parse, validate and locate one file, outside the write lock. A file already committed is
+    just moved, and a rallies or claims file is committed by its own module: both give their result."""
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
+    if sha in pending_shas:
+        raise SameAsPending(path.name)
     source_tag, original = split_inbox_name(path.name)
     cur = store.raw_cursor()
     done = cur.execute(
         "select count(*) from ingest_log where file_sha256 = $sha and status = 'done'", {"sha": sha}
     ).fetchone()[0]
     if done:
-        _move(path, store.settings.processed if store.settings else path.parent / "processed")
+        _move(path, _processed(store, path))
         return IngestResult(path.name, None, None, already_done=True)
 
     started = utcnow()
@@ -79,7 +111,7 @@ def process_file(store: Store, path: Path, locator: Locator | None = None) -> In
 
     table_result = tables.ingest(store, path, original, sha, data, source_tag, started, locator)
     if table_result is not None:
-        _move(path, store.settings.processed if store.settings else path.parent / "processed")
+        _move(path, _processed(store, path))
         store.bump()
         return table_result
     try:
@@ -89,29 +121,12 @@ def process_file(store: Store, path: Path, locator: Locator | None = None) -> In
             "inconnu", pd.DataFrame(), pd.DataFrame(), 1, [Rejection(None, exc.field, exc.reason, None)]
         )
     default_source = source_tag or formats.default_source(parsed.format)
-    locator = locator or Locator(store.pack)
-    result = _commit(store, path.name, original, sha, parsed, default_source, started, locator)
-    _move(path, store.settings.processed if store.settings else path.parent / "processed")
-    store.bump()
-    return result
-
-
-def _commit(
-    store: Store,
-    file_name: str,
-    original: str,
-    sha: str,
-    parsed: Parsed,
-    default_source: str,
-    started: dt.datetime,
-    locator: Locator,
-) -> IngestResult:
     rejections = list(parsed.rejections)
     accepted = pd.DataFrame()
     if len(parsed.records):
         norm = normalize(
             parsed.records,
-            locator,
+            locator or Locator(store.pack),
             default_source=default_source,
             received_at=started,
             utc_offset_hours=store.pack.utc_offset_hours,
@@ -122,53 +137,81 @@ def _commit(
             rejections.append(Rejection(int(lines[pos]), field, reason, raw_json[pos]))
         accepted = norm.reports.copy()
         accepted["raw"] = [raw_json[i] for i in accepted.index]
-        accepted["pos"] = accepted.index.astype("int64")
+    return Prepared(path, original, sha, parsed.format, default_source, started, parsed.received, rejections,
+                    accepted)
 
+
+def commit_files(store: Store, batch: list[Prepared]) -> list[IngestResult]:
+    """Commit the files of `batch` in one transaction (reports, incidents, quarantine, one ingest_log row
+    each), then move them out of the inbox. Reports are deduplicated and grouped across the whole batch,
+    as if the files were one; each file keeps its own counts."""
     with store.write_lock:
         cur = store.raw_cursor()
         cur.execute("begin")
         try:
-            seq = cur.execute("select nextval('ingest_seq')").fetchone()[0]
-            n_accepted = n_duplicate = 0
-            if len(accepted):
-                n_accepted, n_duplicate = _insert_reports(cur, accepted, seq)
-            quarantine = pd.DataFrame(
-                {
-                    "line_no": pd.array([r.line_no for r in rejections], dtype="Int64"),
-                    "field": [r.field for r in rejections],
-                    "reason": [r.reason for r in rejections],
-                    "record": [r.record for r in rejections],
-                },
-            )
-            if len(quarantine):
-                cur.register("new_quarantine", quarantine)
+            seqs = [cur.execute("select nextval('ingest_seq')").fetchone()[0] for _ in batch]
+            frames = [p.accepted.assign(file_no=k, ingest_seq=seqs[k]) for k, p in enumerate(batch) if len(p.accepted)]
+            accepted_of: dict[int, int] = {}
+            if frames:
+                combined = pd.concat(frames, ignore_index=True)
+                combined["pos"] = np.arange(len(combined), dtype="int64")  # files in order, then rows
+                accepted_of = _insert_reports(cur, combined)
+            results = []
+            for k, p in enumerate(batch):
+                n_accepted = accepted_of.get(k, 0)
+                n_duplicate = len(p.accepted) - n_accepted
+                _write_quarantine(cur, seqs[k], p.original, p.rejections)
+                if p.received != n_accepted + n_duplicate + len(p.rejections):
+                    raise AssertionError(
+                        f"comptes incohérents pour {p.original}: {p.received} reçus, "
+                        f"{n_accepted}+{n_duplicate}+{len(p.rejections)}"
+                    )
                 cur.execute(
-                    "insert into quarantine select $seq, $file, line_no, field, reason, record from new_quarantine",
-                    {"seq": seq, "file": original},
+                    """
+                    insert into ingest_log values ($seq, $file, $original, $sha, $format, $source, $started,
+                                                   $finished, $received, $accepted, $duplicate, $quarantined,
+                                                   'done', null)
+                    """,
+                    {
+                        "seq": seqs[k], "file": p.path.name, "original": p.original, "sha": p.sha,
+                        "format": p.format, "source": p.source, "started": p.started, "finished": utcnow(),
+                        "received": p.received, "accepted": n_accepted, "duplicate": n_duplicate,
+                        "quarantined": len(p.rejections),
+                    },
                 )
-                cur.unregister("new_quarantine")
-            received = parsed.received
-            if received != n_accepted + n_duplicate + len(rejections):
-                raise AssertionError(
-                    f"comptes incohérents pour {original}: {received} reçus, "
-                    f"{n_accepted}+{n_duplicate}+{len(rejections)}"
-                )
-            cur.execute(
-                """
-                insert into ingest_log values ($seq, $file, $original, $sha, $format, $source, $started, $finished,
-                                               $received, $accepted, $duplicate, $quarantined, 'done', null)
-                """,
-                {
-                    "seq": seq, "file": file_name, "original": original, "sha": sha, "format": parsed.format,
-                    "source": default_source, "started": started, "finished": utcnow(), "received": received,
-                    "accepted": n_accepted, "duplicate": n_duplicate, "quarantined": len(rejections),
-                },
-            )
+                results.append(IngestResult(p.original, seqs[k], p.format, p.received, n_accepted, n_duplicate,
+                                            len(p.rejections)))
             cur.execute("commit")
         except Exception:
             cur.execute("rollback")
             raise
-    return IngestResult(original, seq, parsed.format, parsed.received, n_accepted, n_duplicate, len(rejections))
+    for p in batch:
+        _move(p.path, _processed(store, p.path))
+    store.bump()
+    return results
+
+
+def _write_quarantine(cur, seq: int, original: str, rejections: list[Rejection]) -> None:
+    if not rejections:
+        return
+    quarantine = pd.DataFrame(
+        {
+            "line_no": pd.array([r.line_no for r in rejections], dtype="Int64"),
+            "field": [r.field for r in rejections],
+            "reason": [r.reason for r in rejections],
+            "record": [r.record for r in rejections],
+        },
+    )
+    cur.register("new_quarantine", quarantine)
+    cur.execute(
+        "insert into quarantine select $seq, $file, line_no, field, reason, record from new_quarantine",
+        {"seq": seq, "file": original},
+    )
+    cur.unregister("new_quarantine")
+
+
+def _processed(store: Store, path: Path) -> Path:
+    return store.settings.processed if store.settings else path.parent / "processed"
 
 
 def _raw_as_json(raw: pd.DataFrame | pd.Series) -> list[str | None]:
@@ -196,11 +239,12 @@ NEXT_IDS = """
 """
 
 
-def _insert_reports(cur, accepted: pd.DataFrame, seq: int) -> tuple[int, int]:
-    """Insert the new reports and their incidents; returns (accepted, duplicates)."""
+def _insert_reports(cur, accepted: pd.DataFrame) -> dict[int, int]:
+    """Insert the new reports of a batch (columns `file_no`, `ingest_seq`, `pos`: the order of the batch)
+    and their incidents; returns how many rows of each file were accepted (the others are duplicates)."""
     # What near-duplicate grouping compares, computed once per report and stored with it.
     accepted = accepted.copy()
-    accepted["match_text"], accepted["match_names"] = match_keys(accepted["description"].tolist())
+    accepted["match_text"], accepted["match_names"] = group.match_keys(accepted["description"].tolist())
     # As Arrow, not pandas: DuckDB scans Arrow columns in parallel, while object columns of a
     # DataFrame are converted one Python string at a time (3× slower on a 100,000-row file).
     cur.register("batch", pa.Table.from_pandas(accepted, preserve_index=False))
@@ -250,24 +294,22 @@ def _insert_reports(cur, accepted: pd.DataFrame, seq: int) -> tuple[int, int]:
         from staged where not is_duplicate
         """
     )
-    assign_incidents(cur)
+    group.assign_incidents(cur)
     cur.execute(
         """
         insert into main.reports
-        select report_id, $seq, source, source_ref, received_at, reported_at, occurred_at, occurred_local,
+        select report_id, ingest_seq, source, source_ref, received_at, reported_at, occurred_at, occurred_local,
                lat, lon, place_text, commune_code, departement_code, geo_precision, category, severity,
                description, language, reporter_name, reporter_phone, reporter_contact, flags,
                raw::json, ref_key, content_hash, incident_id, match_text, match_names
         from fresh
-        """,
-        {"seq": seq},
+        """
     )
-    n_accepted = cur.execute("select count(*) from fresh").fetchone()[0]
-    n_duplicate = len(accepted) - n_accepted
+    counts = dict(cur.execute("select file_no, count(*) from fresh group by file_no").fetchall())
     cur.execute("drop table fresh")
     cur.execute("drop table staged")
     cur.execute("drop table next_ids")
-    return n_accepted, n_duplicate
+    return counts
 
 
 def _move(path: Path, folder: Path) -> None:
