@@ -10,6 +10,7 @@ from vigie.ui.tables import incidents_table
 
 EXPORT_LIMIT = 50_000
 PAGE_SIZE = 200
+COUNT_CAP = 10_000  # incident_search counts up to COUNT_CAP + 1 matches
 
 ctx = get_context()
 st.title(t("page_incidents"))
@@ -18,7 +19,8 @@ if ctx.role == "journalist":
 q = st.text_input(t("search"), key="incident_q", max_chars=200)
 found = load(ctx, "incident_search", q=q, limit=PAGE_SIZE, offset=0)
 n_total = int(found["n_total"].iloc[0]) if len(found) else 0
-st.caption(f"{fmt_int(n_total)} {t('results')} · {t('select_incident_hint')}")
+shown = f"{t('more_than')} {fmt_int(COUNT_CAP)}" if n_total > COUNT_CAP else fmt_int(n_total)
+st.caption(f"{shown} {t('results')} · {t('select_incident_hint')}")
 selected = incidents_table(found, key="incidents_table", selectable=True)
 
 

@@ -6,13 +6,13 @@ with filtered as (
                   $severities::integer[], $statuses::varchar[], $sources::varchar[])
 ),
 latest as (
-    select * from filtered order by occurred_local desc, incident_id desc limit $limit
-),
-corroboration as (
-    select incident_id, count(*) as n_reports, count(distinct source) as n_sources
-    from reports
-    where incident_id in (select incident_id from latest)
-    group by incident_id
+    -- Only the columns shown (the sort carries them), and corroboration as kept per incident
+    -- (n_reports, n_sources), so that the reports are not read.
+    select incident_id, occurred_local, commune_code, category, severity, status, published, geo_precision,
+           title, source, n_reports, n_sources
+    from filtered
+    order by occurred_local desc, incident_id desc
+    limit $limit
 ),
 final as (
     select
@@ -28,10 +28,9 @@ final as (
         l.geo_precision,
         l.title,
         l.source,
-        coalesce(k.n_reports, 0)  as n_reports,
-        coalesce(k.n_sources, 0)  as n_sources
+        l.n_reports,
+        l.n_sources
     from latest l
     left join communes c using (commune_code)
-    left join corroboration k using (incident_id)
 )
 select * from final order by occurred_local desc, incident_id desc

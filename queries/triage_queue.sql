@@ -6,18 +6,17 @@ with filtered as (
                   $severities::integer[], ['nouveau', 'en_verification']::varchar[], $sources::varchar[])
 ),
 queue as (
-    select * from filtered order by coalesce(severity, 0) desc, occurred_local asc, incident_id limit $limit
-),
-corroboration as (
-    select incident_id, count(*) as n_reports, count(distinct source) as n_sources
-    from reports where incident_id in (select incident_id from queue) group by incident_id
+    -- Only the columns shown (the sort carries them), and corroboration as kept per incident.
+    select incident_id, occurred_local, commune_code, category, severity, status, geo_precision, title, source,
+           version, n_reports, n_sources
+    from filtered
+    order by coalesce(severity, 0) desc, occurred_local asc, incident_id
+    limit $limit
 ),
 final as (
     select q.incident_id, q.occurred_local, q.commune_code, c.commune, q.category, q.severity, q.status,
-           q.geo_precision, q.title, q.source, q.version,
-           coalesce(k.n_reports, 0) as n_reports, coalesce(k.n_sources, 0) as n_sources
+           q.geo_precision, q.title, q.source, q.version, q.n_reports, q.n_sources
     from queue q
     left join communes c using (commune_code)
-    left join corroboration k using (incident_id)
 )
 select * from final order by coalesce(severity, 0) desc, occurred_local asc, incident_id

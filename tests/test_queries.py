@@ -7,9 +7,13 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from tests.conftest import make_settings
+from tests.fixture_data import build_fixture_state
 from vigie import sql
+from vigie.auth import User
 from vigie.filters import Filters, from_query_params
-from vigie.store import ROLES
+from vigie.store import ROLES, Store
+from vigie.workflow import Workflow
 from vigie.taxonomy import SEVERITY_WEIGHTS
 
 
@@ -179,3 +183,64 @@ def test_sql_looking_search_text_is_only_text(fixture_store, base):
     assert fixture_store.raw_cursor().execute("select count(*) from reports").fetchone()[0] > 0
     got = sql.run(fixture_store, "journalist", "incident_search", {**params, "q": "INCIDENT DE TEST"})
     assert not got.empty and got["published"].all()
+
+
+@pytest.fixture
+def own_store(tmp_path):
+    """A fixture state of this test's own, for tests that write (merges, splits, extra incidents)."""
+    settings = make_settings(tmp_path / "state")
+    build_fixture_state(settings)
+    store = Store.open(settings)
+    yield store
+    store.close()
+
+
+def search(store, role, filters: Filters, q: str, limit: int = 50):
+    return sql.run(store, role, "incident_search", {**filters.params(), "q": q, "limit": limit, "offset": 0})
+
+
+def test_search_counts_every_match_below_the_cap(fixture_store, truth, base):
+    got = search(fixture_store, "operator", base, "")
+    assert len(got) == 50 and (got["n_total"] == len(truth)).all()
+    expected = truth.sort_values(["occurred_local", "incident_id"], ascending=False).head(50)
+    assert got["incident_id"].tolist() == expected["incident_id"].tolist()
+    assert got["n_reports"].tolist() == expected["n_reports"].tolist()
+
+
+def test_search_count_stops_past_the_cap(own_store, base):
+    # 10,100 copies of one incident: the count stops at 10,001 (the page says "plus de 10 000").
+    cur = own_store.raw_cursor()
+    cur.execute("""insert into main.incidents
+                   select i.* replace (10000000 + n as incident_id)
+                   from (select * from main.incidents order by incident_id limit 1) i, range(10100) t(n)""")
+    own_store.refresh_current(full=True)
+    got = search(own_store, "operator", base, "")
+    assert len(got) == 50 and (got["n_total"] == 10001).all()
+
+
+def test_reports_follow_merges_and_splits(own_store, base):
+    wf = Workflow(own_store)
+    op = User("op1", "Opératrice 1", "operator", "")
+    a, b = [r[0] for r in own_store.raw_cursor().execute(
+        "select incident_id from main.incident_state where status = 'nouveau' and n_reports = 1 "
+        "order by incident_id limit 2").fetchall()]
+    wf.merge(op, a, {k: v.version for k, v in wf.states([a, b]).items()}, "même événement")
+    listed = sql.run(own_store, "operator", "incident_reports", {"incident_id": a})
+    assert sorted(listed["report_id"]) == sorted([a, b])  # an incident founded at ingest takes its report's id
+    assert listed["incident_id"].eq(a).all()
+    assert sql.run(own_store, "operator", "incident_reports", {"incident_id": b}).empty
+    observer = sql.run(own_store, "observer", "incident_reports", {"incident_id": a})
+    assert len(observer) == 2 and "reporter_phone" not in observer.columns
+
+    # The merged report's text finds the incident it belongs to now (b itself is a duplicate, hidden).
+    text = own_store.raw_cursor().execute("select description from main.reports where report_id = $b",
+                                          {"b": b}).fetchone()[0]
+    found = search(own_store, "operator", base, text.upper())
+    assert a in set(found["incident_id"]) and b not in set(found["incident_id"])
+    assert found.loc[found["incident_id"] == a, "n_reports"].iloc[0] == 2
+
+    new = wf.split(op, b, "deux événements")
+    assert sql.run(own_store, "operator", "incident_reports", {"incident_id": a})["report_id"].tolist() == [a]
+    assert sql.run(own_store, "operator", "incident_reports", {"incident_id": new})["report_id"].tolist() == [b]
+    found = search(own_store, "operator", base, text)
+    assert new in set(found["incident_id"]) and a not in set(found["incident_id"])

@@ -6,16 +6,25 @@
 -- The current state of every incident (see state.sql and Store.refresh_current).
 create or replace view main.incident_state as select * from main.incident_current;
 
--- Each report with the incident it belongs to now (after merges and splits).
+-- Each report with the incident it belongs to now (after merges and splits): the reports never
+-- moved keep their own incident_id, the others take their latest move. Two branches rather than
+-- coalesce(move, own), so that `where incident_id = …` reaches the scan of reports (zone maps)
+-- instead of resolving every report first.
 create or replace view main.report_state as
-with moved as (
-    select report_id, arg_max(to_incident, move_id) as to_incident
-    from main.report_moves
-    group by report_id
-)
-select r.* exclude (incident_id), coalesce(m.to_incident, r.incident_id) as incident_id
+select r.* exclude (incident_id), r.incident_id
 from main.reports r
-left join moved m using (report_id);
+anti join main.report_moves m using (report_id)
+union all
+select r.* exclude (incident_id), m.to_incident as incident_id
+from main.reports r
+join (
+    -- The latest move of each report. A window rather than group by: merge and split insert into
+    -- report_moves while reading this view, and DuckDB's perfect-hash grouping trusts statistics
+    -- that the insert changes ("aggregate group exceeded total groups").
+    select report_id, to_incident
+    from main.report_moves
+    qualify row_number() over (partition by report_id order by move_id desc) = 1
+) m using (report_id);
 
 -- Operators and admins: everything.
 create schema if not exists scope_operator;

@@ -113,6 +113,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "page_triage": ("Triage", "Triage"),
     "search": ("Rechercher (description, lieu)", "Search (description, place)"),
     "results": ("résultats", "results"),
+    "more_than": ("plus de", "more than"),
     "export_csv": ("Exporter en CSV", "Export as CSV"),
     "export_geojson": ("Exporter en GeoJSON", "Export as GeoJSON"),
     "select_incident_hint": ("Sélectionnez une ligne pour ouvrir l'incident.", "Select a row to open the incident."),
