@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -232,6 +234,30 @@ def test_map_payload_with_points_stays_small(app_env):
     deck = at.get("deck_gl_json_chart")[0].proto.json
     assert any(layer["id"] == "incidents" for layer in json.loads(deck)["layers"])
     assert len(deck.encode()) < 300_000
+
+
+def test_points_beyond_the_payload_budget_are_left_out_oldest_first():
+    from vigie.geo import load_pack
+    from vigie.ui import maps
+
+    pack = load_pack("benin")
+    n = maps.MAX_POINTS
+    points = pd.DataFrame({
+        "incident_id": range(n), "lat": 6.3 + np.arange(n) * 1e-4, "lon": 2.4 + np.arange(n) * 1e-4,
+        "category": "violence", "severity": 3, "status": "nouveau",
+        "occurred_local": pd.date_range("2023-01-08 18:00", periods=n, freq="-1min"),
+        "title": [f"Incident n°{i} : " + "é" * 200 for i in range(n)],  # long titles, as many as allowed
+    })
+    by_commune = pack.communes[["commune_code", "commune", "departement"]].assign(n_incidents=1)
+    geojson = maps.choropleth_geojson(pack, by_commune, "n_incidents", {}, "fr")
+    deck, shown = maps.choropleth_deck(pack, geojson, "fr", points)
+    payload = deck.to_json()
+    assert len(payload.encode()) <= maps.PAYLOAD_BUDGET
+    assert 0 < shown < n
+    layer = next(layer for layer in json.loads(payload)["layers"] if layer["id"] == "incidents")
+    assert len(layer["data"]) == shown
+    assert layer["data"][0]["latest"].startswith("Incident n°0 ")  # the newest are the ones kept
+    assert maps.choropleth_deck(pack, geojson, "fr", points.head(10))[1] == 10
 
 
 @pytest.mark.parametrize("pack", ["benin", "niger", "mali"])

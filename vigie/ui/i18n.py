@@ -53,6 +53,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "measure_rate": ("Taux pour 100 000 habitants", "Rate per 100,000 inhabitants"),
     "measure_weighted": ("Nombre pondéré par la gravité", "Severity-weighted count"),
     "show_points": ("Afficher les incidents localisés", "Show located incidents"),
+    "points_shown": ("Points : les {n} incidents localisés les plus récents (la carte reste légère).",
+                     "Points: the {n} most recent located incidents (the map stays light)."),
     "commune_profile": ("Profil de la commune", "Commune profile"),
     "select_commune_hint": ("Cliquez sur une commune de la carte pour ouvrir son profil.",
                             "Click a commune on the map to open its profile."),

@@ -31,6 +31,7 @@ EMPTY = (236, 236, 236)
 # Located incidents drawn as points: the most recent ones only, with a short text, so that the map
 # payload stays under 300 KB whatever the number of incidents (the choropleth itself is ~100 KB).
 MAX_POINTS = 1000
+PAYLOAD_BUDGET = 280_000  # bytes of deck JSON: points beyond it are left out, oldest first
 POINT_TEXT = 60
 COORD_DIGITS = 4
 GEOMETRY_BUDGET = 180_000  # bytes of commune outlines in the payload  # about 10 m: far finer than the 500 m generalisation of the boundaries
@@ -173,7 +174,8 @@ def _hex_rgb(colour: str) -> tuple[int, int, int]:
 
 
 def choropleth_deck(pack: Pack, geojson: dict, lang: str, points: pd.DataFrame | None = None,
-                    height: int = 560) -> pdk.Deck:
+                    height: int = 560) -> tuple[pdk.Deck, int]:
+    """The commune map, with the newest of `points` that fit the payload budget; (deck, points drawn)."""
     layers = [
         pdk.Layer(
             "GeoJsonLayer", id="communes", data=geojson, get_fill_color="properties.fill",
@@ -181,16 +183,31 @@ def choropleth_deck(pack: Pack, geojson: dict, lang: str, points: pd.DataFrame |
             pickable=True, auto_highlight=True, highlight_color=[30, 64, 175, 90],
         )
     ]
-    if points is not None and len(points):
-        layers.append(points_layer(points, lang))
-    return CompactDeck(
-        layers=layers,
-        initial_view_state=view_state(pack),
-        map_style=basemap_style(),
-        map_provider=None if basemap_style() == BLANK_STYLE else "carto",
-        tooltip=tooltip(lang),
-        height=height,
-    )
+
+    def deck(shown: pd.DataFrame | None) -> CompactDeck:
+        return CompactDeck(
+            layers=layers + ([points_layer(shown, lang)] if shown is not None and len(shown) else []),
+            initial_view_state=view_state(pack),
+            map_style=basemap_style(),
+            map_provider=None if basemap_style() == BLANK_STYLE else "carto",
+            tooltip=tooltip(lang),
+            height=height,
+        )
+
+    built = deck(points)
+    if points is None or not len(points):
+        return built, 0
+    # Points (newest first) are cut to what fits the payload budget: long titles weigh more.
+    base = None
+    for _ in range(3):
+        size = len(built.to_json().encode())
+        if size <= PAYLOAD_BUDGET:
+            break
+        base = base or len(deck(None).to_json().encode())
+        keep = int(len(points) * (PAYLOAD_BUDGET - base) / max(size - base, 1) * 0.97)
+        points = points.head(max(keep, 0))
+        built = deck(points)
+    return built, len(points)
 
 
 def legend_html(breaks: list[float], fmt) -> str:
@@ -234,9 +251,11 @@ def render_commune_map(ctx, measure: str = "n_incidents", show_points: bool = Fa
     if show_points and ctx.sees_exact_locations:
         points = load(ctx, "map_points", limit=MAX_POINTS)
     geojson = choropleth_geojson(ctx.pack, by_commune, measure, labels, lang())
-    deck = choropleth_deck(ctx.pack, geojson, lang(), points, height)
+    deck, shown = choropleth_deck(ctx.pack, geojson, lang(), points, height)
     event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key=key,
                             width="stretch")
+    if points is not None and shown < len(points):
+        st.caption(t("points_shown").format(n=fmt_int(shown)))
     _, breaks = classify(by_commune[measure])
     st.markdown(legend_html(breaks, fmt), unsafe_allow_html=True)
     try:
