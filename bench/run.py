@@ -320,15 +320,21 @@ def time_breakdown(stages: dict, sql_totals: dict, seconds: float) -> dict:
             "stages": sorted(([k, v] for k, v in rows.items() if v >= 0.002 * seconds), key=lambda kv: -kv[1])}
 
 
-def ingest_files(store, settings, paths: list[Path]) -> tuple[float, list[float], list]:
-    """Drop `paths` into the inbox, then process it; (seconds, seconds per file, results)."""
+def ingest_files(store, settings, paths: list[Path], together: bool = False) -> tuple[float, list[float], list]:
+    """Drop each file into the inbox and process it before the next one comes (the per-file cost), or,
+    with `together`, drop them all then process the inbox once (a backlog: the inbox batches files into
+    shared transactions). Returns (seconds, seconds per process_inbox call, results)."""
     from vigie.ingest.inbox import drop_bytes, process_inbox
 
-    for path in paths:
-        drop_bytes(settings.inbox, path.read_bytes(), path.name)
-    marks = [time.perf_counter()]
-    results = process_inbox(store, settings, after_each=lambda _s, _r: marks.append(time.perf_counter()))
-    return marks[-1] - marks[0], list(np.diff(marks)), results
+    batches = [paths] if together else [[path] for path in paths]
+    seconds, results = [], []
+    for batch in batches:
+        for path in batch:
+            drop_bytes(settings.inbox, path.read_bytes(), path.name)
+        start = time.perf_counter()
+        results += process_inbox(store, settings)
+        seconds.append(time.perf_counter() - start)
+    return sum(seconds), seconds, results
 
 
 def give_statuses(store) -> tuple[int, float]:
@@ -386,7 +392,7 @@ def step_ingest(cfg: Config, report: Report, pack, data: gen.Dataset, files: Fil
             seconds, per_file, results = ingest_files(store, settings, files.bulk)
         rows = sum(r.received for r in results)
         rate = rows / seconds
-        per_file_rates = [r.received / s for r, s in zip(results, per_file) if s > 0]
+        per_file_rates = [r.received / s for r, s in zip(results, per_file) if s > 0]  # one file per call
         report.add(sec, item=f"bulk ingest, {BULK_ROWS:,}-row files (overall)", value=rate, unit="reports/s",
                    target=f"≥ {TARGET_INGEST:,}", ok=rate >= TARGET_INGEST,
                    detail=f"{rows:,} reports in {seconds:.1f} s, {len(results)} files")
@@ -401,18 +407,30 @@ def step_ingest(cfg: Config, report: Report, pack, data: gen.Dataset, files: Fil
         report.add(sec, item="status events appended (one INSERT…SELECT per kind)", value=n_events / seconds_e,
                    unit="events/s", detail=f"{n_events:,} events in {seconds_e:.2f} s")
 
-        log(f"1,000-row files into the full store: {len(files.tail)} files")
+        # Small files: the first half one at a time (each waits for the previous one: the cost of a file
+        # in the full store), the second half dropped at once (a backlog, batched by the inbox).
+        half = (len(files.tail) + 1) // 2
+        log(f"1,000-row files into the full store: {half} one at a time, {len(files.tail) - half} at once")
         sql_totals.clear()
         with stage_timer() as stages:
-            seconds_t, per_file_t, results_t = ingest_files(store, settings, files.tail)
+            seconds_t, per_file_t, results_t = ingest_files(store, settings, files.tail[:half])
         rows_t = sum(r.received for r in results_t)
         rate_t = rows_t / seconds_t
-        report.add(sec, item=f"{SMALL_ROWS:,}-row files into the full store (after the status events)", value=rate_t,
-                   unit="reports/s",
+        report.add(sec, item=f"{SMALL_ROWS:,}-row files into the full store, one at a time (after the status events)",
+                   value=rate_t, unit="reports/s",
                    target=f"≥ {TARGET_INGEST:,}", ok=rate_t >= TARGET_INGEST,
                    detail=f"{len(results_t)} files; per file {median(per_file_t) * 1000:.0f} ms median, "
                           f"p95 {p95(per_file_t) * 1000:.0f} ms")
         report.section(sec)["breakdown_small"] = time_breakdown(stages, sql_totals, seconds_t)
+        seconds_b, _, results_b = ingest_files(store, settings, files.tail[half:], together=True)
+        rows_b = sum(r.received for r in results_b)
+        if results_b:
+            report.add(sec, item=f"{SMALL_ROWS:,}-row files into the full store, dropped at once (a backlog)",
+                       value=rows_b / seconds_b, unit="reports/s", target=f"≥ {TARGET_INGEST:,}",
+                       ok=rows_b / seconds_b >= TARGET_INGEST,
+                       detail=f"{len(results_b)} files in {seconds_b:.2f} s (the inbox batches waiting files "
+                              f"into shared transactions)")
+        results_t = results_t + results_b
 
         # Nothing lost: every row accepted, duplicate or quarantined, and the totals are the data set's.
         everything = results + results_t
@@ -467,6 +485,31 @@ def step_ingest(cfg: Config, report: Report, pack, data: gen.Dataset, files: Fil
         small_incidents = store.raw_cursor().execute("select count(*) from incidents").fetchone()[0]
     finally:
         store.close()
+
+    # The target names validation, locating and the dedup key: the same bulk files with near-duplicate
+    # grouping switched off (VIGIE_GROUP_WINDOW_HOURS=0, a setting an administrator may use for a
+    # historical load), to tell that path from the grouping.
+    bulk_sample = files.bulk[:2]
+    log(f"bulk ingest without grouping: {len(bulk_sample)} files")
+    plain = fresh_settings(cfg.work / f"state-{cfg.incidents}-nogroup")
+    store = Store.open(plain)
+    previous = os.environ.get("VIGIE_GROUP_WINDOW_HOURS")
+    os.environ["VIGIE_GROUP_WINDOW_HOURS"] = "0"
+    try:
+        seconds_n, _, results_n = ingest_files(store, plain, bulk_sample)
+        rows_n = sum(r.received for r in results_n)
+        report.add(sec, item=f"bulk ingest, {BULK_ROWS:,}-row files, near-duplicate grouping off",
+                   value=rows_n / seconds_n, unit="reports/s", target=f"≥ {TARGET_INGEST:,}",
+                   ok=rows_n / seconds_n >= TARGET_INGEST,
+                   detail=f"{rows_n:,} reports in {seconds_n:.1f} s, {len(results_n)} files into a fresh store "
+                          f"(validation, locating, dedup key, insert)")
+    finally:
+        if previous is None:
+            os.environ.pop("VIGIE_GROUP_WINDOW_HOURS", None)
+        else:
+            os.environ["VIGIE_GROUP_WINDOW_HOURS"] = previous
+        store.close()
+        shutil.rmtree(plain.home, ignore_errors=True)
     return settings, small, small_incidents
 
 
@@ -1203,7 +1246,10 @@ def summarise(report: Report) -> None:
     if ingest:
         bulk = ingest[0]
         add("bulk ingest (100,000-row files)", f"{bulk['value']:,.0f} reports/s", bulk["target"], bulk["ok"])
-        worst = min(ingest[2:] or ingest, key=lambda r: r["value"])
+        plain = [r for r in ingest if "grouping off" in r["item"]]
+        for r in plain:
+            add(r["item"], f"{r['value']:,.0f} reports/s", r["target"], r["ok"])
+        worst = min([r for r in ingest[2:] if r not in plain] or ingest, key=lambda r: r["value"])
         add(f"ingest, worst: {worst['item']}", f"{worst['value']:,.0f} reports/s", worst["target"], worst["ok"])
     queries = report.rows("queries")
     if queries:

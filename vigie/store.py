@@ -104,9 +104,10 @@ class Store:
             for scope in sorted(set(SCOPES.values())):
                 # The scope names come from the fixed SCOPES table above, never from input.
                 con.execute(template.replace("{scope}", scope))
-            self._load_geography()
+            # A new country pack moves the communes' centres and départements that the cache holds.
+            reloaded = self._load_geography()
             self._backfill_match_keys()
-            self.refresh_current(full=rebuild)
+            self.refresh_current(full=rebuild or reloaded)
 
     def _create_state_views(self) -> None:
         """The state definition twice: over every incident, and over those listed in refresh_ids."""
@@ -124,8 +125,10 @@ class Store:
 
     def _backfill_match_keys(self, chunk: int = 100_000) -> None:
         """Reports stored before schema version 5 get their grouping keys (once, at the first start)."""
-        from vigie.ingest.group import match_keys
+        from vigie.ingest.group import GroupSettings, match_keys
 
+        if GroupSettings.from_env().window_hours <= 0:
+            return  # grouping off: nothing reads the keys
         cur = self.con.cursor()
         while True:
             rows = cur.execute(
@@ -202,11 +205,12 @@ class Store:
                 cur.execute("rollback")
                 raise
 
-    def _load_geography(self) -> None:
-        """Load the country pack's communes, once per pack (a change of pack reloads them)."""
+    def _load_geography(self) -> bool:
+        """Load the country pack's communes, once per pack (a change of pack reloads them); True when
+        they were (re)loaded."""
         row = self.con.execute("select value from meta where key = 'pack'").fetchone()
         if row and row[0] == self.pack.id:
-            return
+            return False
         communes = self.pack.communes.copy()
         communes["wkt"] = [g.wkt for g in self.pack.geometries]
         cur = self.con.cursor()
@@ -228,6 +232,7 @@ class Store:
         cur.execute("insert or replace into meta values ('pack', $p)", {"p": self.pack.id})
         cur.execute("commit")
         cur.unregister("pack_communes")
+        return True
 
     # -- reading -------------------------------------------------------------------------------
     def cursor(self, role: str) -> duckdb.DuckDBPyConnection:

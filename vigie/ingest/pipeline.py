@@ -244,7 +244,11 @@ def _insert_reports(cur, accepted: pd.DataFrame) -> dict[int, int]:
     and their incidents; returns how many rows of each file were accepted (the others are duplicates)."""
     # What near-duplicate grouping compares, computed once per report and stored with it.
     accepted = accepted.copy()
-    accepted["match_text"], accepted["match_names"] = group.match_keys(accepted["description"].tolist())
+    if group.GroupSettings.from_env().window_hours > 0:
+        accepted["match_text"], accepted["match_names"] = group.match_keys(accepted["description"].tolist())
+    else:  # grouping off: the keys are filled in at the next start with grouping on
+        accepted["match_text"] = accepted["match_names"] = pd.Series([None] * len(accepted), dtype="string",
+                                                                       index=accepted.index)
     # As Arrow, not pandas: DuckDB scans Arrow columns in parallel, while object columns of a
     # DataFrame are converted one Python string at a time (3× slower on a 100,000-row file).
     cur.register("batch", pa.Table.from_pandas(accepted, preserve_index=False))
@@ -301,7 +305,8 @@ def _insert_reports(cur, accepted: pd.DataFrame) -> dict[int, int]:
         select report_id, ingest_seq, source, source_ref, received_at, reported_at, occurred_at, occurred_local,
                lat, lon, place_text, commune_code, departement_code, geo_precision, category, severity,
                description, language, reporter_name, reporter_phone, reporter_contact, flags,
-               raw::json, ref_key, content_hash, incident_id, match_text, match_names
+               raw::json, ref_key, content_hash, incident_id, match_text, match_names,
+               strip_accents(lower(description::varchar))  -- search_text, as incident_search compares it
         from fresh
         """
     )
