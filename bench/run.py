@@ -31,7 +31,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,7 @@ import pyarrow as pa
 
 from bench import gen
 from bench.profile import instrument, query_profile
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -55,12 +55,6 @@ APP = ROOT / "app.py"
 PAGES = ("pages/overview.py", "pages/map.py", "pages/timeline.py")
 ROLES = ("operator", "journalist")
 ACCOUNTS = {"operator": "operateur", "journalist": "journaliste"}  # tests/fixtures/users.toml
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--enable-unsafe-swiftshader",
-]
 BULK_ROWS = 100_000
 SMALL_ROWS = 1_000
 
@@ -770,12 +764,6 @@ def step_pages(cfg: Config, report: Report, settings, small_settings, small_inci
 
 
 # -- 6. and 7. a real server: memory and streaming ---------------------------------------------------
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _proc_status(pid: int) -> dict[str, int]:
     out = {}
     with contextlib.suppress(OSError):
@@ -804,7 +792,7 @@ class RssSampler(threading.Thread):
 
 @contextlib.contextmanager
 def streamlit_server(settings, log_path: Path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
     env.update(VIGIE_HOME=str(settings.home), VIGIE_USERS=str(USERS), VIGIE_CLOCK="data")
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),

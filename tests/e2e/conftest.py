@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,14 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-# Launch arguments that draw deck.gl maps headless here (STYLE.md); --use-gl=swiftshader breaks WebGL.
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--enable-unsafe-swiftshader",
-]
 STARTUP_TIMEOUT = 60.0
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -79,12 +73,6 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _read_facts(home: Path) -> FixtureFacts:
@@ -141,7 +129,7 @@ def _stop(process: subprocess.Popen) -> None:
 @contextlib.contextmanager
 def _running_server(home: Path, log_path: Path):
     """`streamlit run app.py` on a free local port with VIGIE_HOME=home; (base URL, process, log tail)."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
     env.update(
         VIGIE_HOME=str(home),
