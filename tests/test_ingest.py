@@ -224,6 +224,22 @@ def test_a_backlog_goes_in_one_commit_and_each_file_keeps_its_counts(store, sett
     assert pending(settings.inbox) == [] and len(files(settings.processed)) == 6
 
 
+def test_a_move_that_fails_after_the_commit_is_not_a_failure_nor_a_second_ingest(store, settings, monkeypatch):
+    def no_move(path, folder):
+        raise OSError("disque en lecture seule")
+
+    monkeypatch.setattr(pipeline, "_move", no_move)
+    backlog(settings, 2)
+    results = process_inbox(store, settings)
+    assert [(r.error, r.accepted) for r in results] == [(None, 3), (None, 3)]
+    assert len(pending(settings.inbox)) == 2  # committed, still in the inbox
+    monkeypatch.undo()
+    again = process_inbox(store, settings)
+    assert [r.already_done for r in again] == [True, True]
+    assert count(store, "reports") == 6 and len(log_rows(store)) == 2
+    assert pending(settings.inbox) == [] and len(files(settings.processed)) == 2
+
+
 def test_a_file_that_breaks_the_batch_fails_alone(store, settings, monkeypatch):
     real_insert = pipeline._insert_reports
 

@@ -185,9 +185,18 @@ def commit_files(store: Store, batch: list[Prepared]) -> list[IngestResult]:
         except Exception:
             cur.execute("rollback")
             raise
+    # Committed: nothing after this point may make the caller retry the batch (its rows would come back
+    # as duplicates). A file that cannot be moved stays in the inbox and is moved as "already done" next
+    # time; a failed refresh of the state is redone by the next write.
     for p in batch:
-        _move(p.path, _processed(store, p.path))
-    store.bump()
+        try:
+            _move(p.path, _processed(store, p.path))
+        except OSError as exc:
+            log.error("%s : enregistré mais pas déplacé (%s) ; il le sera au prochain passage", p.path.name, exc)
+    try:
+        store.bump()
+    except Exception:  # noqa: BLE001
+        log.exception("actualisation de l'état après l'enregistrement de %d fichier(s)", len(batch))
     return results
 
 
@@ -306,7 +315,9 @@ def _insert_reports(cur, accepted: pd.DataFrame) -> dict[int, int]:
                lat, lon, place_text, commune_code, departement_code, geo_precision, category, severity,
                description, language, reporter_name, reporter_phone, reporter_contact, flags,
                raw::json, ref_key, content_hash, incident_id, match_text, match_names,
-               strip_accents(lower(description::varchar))  -- search_text, as incident_search compares it
+               -- search_text, null where the incident's title holds the description (see 006_search_text.sql)
+               case when incident_id <> report_id or length(description::varchar) > 280
+                    then strip_accents(lower(description::varchar)) end
         from fresh
         """
     )
