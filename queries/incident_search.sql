@@ -9,23 +9,22 @@ with filtered as (
                   $severities::integer[], $statuses::varchar[], $sources::varchar[])
 ),
 matched as materialized (
-    -- Only the keys, computed once for the page and the count. The search text is folded inline (a
-    -- one-row CTE joined in would force a nested loop over every report), and the reports are only
-    -- searched when there is something to search for. A report that founded its incident and is
-    -- still in it has its description as the incident's title (its first 280 characters, see
-    -- vigie/ingest/group.py), already searched above: the CASE skips folding it again, and reading
-    -- the current incident_id keeps the test from being pushed below the merges and splits.
+    -- Only the keys, computed once for the page and the count. The texts were folded once when
+    -- stored (incidents: search_title, search_place; reports: search_text), so a search folds its
+    -- word, not a million texts. The word is folded inline (a one-row CTE joined in would force a
+    -- nested loop over every report), and reports are only read when there is a word. A report's
+    -- search_text is null while the incident's title holds its whole description (a report that
+    -- founded its incident and is still in it, see vigie/schema/006_search_text.sql), so most texts
+    -- are read once. Journalists see neither place_text nor report texts: theirs are null.
     select f.incident_id, f.occurred_local
     from filtered f
     where strip_accents(lower(trim($q))) = ''
-       or contains(strip_accents(lower(coalesce(f.title, '') || ' ' || coalesce(f.place_text, ''))),
-                   strip_accents(lower(trim($q))))
+       or contains(f.search_title, strip_accents(lower(trim($q))))
+       or contains(f.search_place, strip_accents(lower(trim($q))))
        or f.incident_id in (
             select r.incident_id from reports r
             where strip_accents(lower(trim($q))) <> ''
-              and contains(strip_accents(lower(case when r.report_id <> r.incident_id or length(r.description) > 280
-                                                    then coalesce(r.description, '') else '' end)),
-                           strip_accents(lower(trim($q)))))
+              and contains(r.search_text, strip_accents(lower(trim($q)))))
 ),
 page as (
     select incident_id from matched order by occurred_local desc, incident_id desc limit $limit offset $offset

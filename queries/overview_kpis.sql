@@ -14,10 +14,10 @@ final as (
                            and status in ('nouveau', 'en_verification', 'verifie', 'transmis')) as n_critical_open,
         count(distinct commune_code)                                               as n_communes,
         count(*) filter (where status in ('nouveau', 'en_verification'))           as n_to_verify,
-        median(epoch(verified_at - occurred_at) / 60.0)
-            filter (where verified_at >= occurred_at)                              as median_verify_minutes,
-        median(epoch(resolved_at - escalated_at) / 60.0)
-            filter (where resolved_at >= escalated_at)                             as median_resolve_minutes
+        -- The delays are kept per incident (null unless verified after it occurred, resolved after it
+        -- was escalated): computing them here would read two timestamps of every incident.
+        median(verify_minutes)                                                     as median_verify_minutes,
+        median(resolve_minutes)                                                    as median_resolve_minutes
     from filtered
 )
 select * from final

@@ -110,6 +110,14 @@ def test_overview_kpis(fixture_store, truth, base):
     critical_open = truth[(truth["severity"] == 4) & truth["status"].isin(["nouveau", "en_verification", "verifie", "transmis"])]
     assert k["n_critical_open"] == len(critical_open)
     assert k["n_communes"] == truth["commune_code"].nunique()
+    # The delays are kept per incident in incident_current; the medians are those of the timestamps.
+    verify = (truth["verified_at"] - truth["occurred_at"]).dt.total_seconds() / 60
+    verify = verify[truth["verified_at"] >= truth["occurred_at"]]
+    assert len(verify) > 0 and k["median_verify_minutes"] == pytest.approx(verify.median())
+    resolve = (truth["resolved_at"] - truth["escalated_at"]).dt.total_seconds() / 60
+    resolve = resolve[truth["resolved_at"] >= truth["escalated_at"]]
+    assert (pd.isna(k["median_resolve_minutes"]) if resolve.empty
+            else k["median_resolve_minutes"] == pytest.approx(resolve.median()))
 
 
 def test_map_points_capped_and_exact(fixture_store, base):
@@ -244,3 +252,104 @@ def test_reports_follow_merges_and_splits(own_store, base):
     assert sql.run(own_store, "operator", "incident_reports", {"incident_id": new})["report_id"].tolist() == [b]
     found = search(own_store, "operator", base, text)
     assert new in set(found["incident_id"]) and a not in set(found["incident_id"])
+
+
+LONG_TEXT = "Retard à l'ouverture du bureau de vote. " * 8 + "Bourrage d'URNES signalé près de l'école Sainte-Thérèse."
+
+
+def ingest_long_report(store) -> str:
+    """One report whose description is longer than an incident's title (280 characters)."""
+    from vigie.ingest.inbox import drop_bytes, process_inbox
+
+    drop_bytes(store.settings.inbox, ("date;commune;categorie;description\n"
+                                      f"05/01/2023 10:00;Parakou;fraude;{LONG_TEXT}\n").encode(),
+               "long.csv", source="observateurs")
+    [result] = process_inbox(store, store.settings)
+    assert result.accepted == 1
+    return LONG_TEXT
+
+
+def test_search_finds_accented_text_past_the_title_in_a_report(own_store, base):
+    """The title holds a description's first 280 characters; the rest is searched in reports.search_text,
+    folded at insert (accents and case ignored). Journalists never search report texts."""
+    long_text = ingest_long_report(own_store)
+    cur = own_store.raw_cursor()
+    report_id, incident_id, title, search_text = cur.execute(
+        """select r.report_id, r.incident_id, i.title, r.search_text
+           from main.reports r join main.incidents i using (incident_id)
+           where r.description = $d""", {"d": long_text}).fetchone()
+    assert report_id == incident_id and "Thérèse" not in title  # a founder whose text outruns its title
+    assert search_text == long_text.lower().replace("à", "a").replace("é", "e").replace("è", "e")
+    for q in ("urnes signale pres de l'ECOLE sainte-therese", "Bourrage d'urnes signalé"):
+        assert incident_id in set(search(own_store, "operator", base, q)["incident_id"]), q
+    assert incident_id in set(search(own_store, "observer", base, "sainte-thérèse")["incident_id"])
+    Workflow(own_store).set_status(User("op1", "Opératrice 1", "operator", ""),
+                                   {incident_id: Workflow(own_store).states([incident_id])[incident_id].version}, "verifie")
+    assert incident_id in set(search(own_store, "journalist", base, "retard a l'ouverture")["incident_id"])  # title
+    assert search(own_store, "journalist", base, "sainte-therese").empty  # report text: not for journalists
+
+
+def test_short_founding_reports_are_searched_through_their_title(own_store, base):
+    """A report that founded its incident with a description that fits in the title stores no search
+    text (the title has it); once moved out of that incident, it is searched by its own text."""
+    cur = own_store.raw_cursor()
+    stored = cur.execute(
+        """select count(*) filter (where search_text is null),
+                  count(*) filter (where search_text is null and (report_id <> incident_id or length(description) > 280)),
+                  count(*) filter (where search_text is not null and search_text <> strip_accents(lower(description)))
+           from main.reports""").fetchone()
+    assert stored[0] > 0 and stored[1:] == (0, 0)
+    # Through the title: every incident is found by its founding report's description.
+    row = cur.execute("""select incident_id, description from main.reports r join main.incident_current using (incident_id)
+                         where r.report_id = r.incident_id and status not in ('faux', 'doublon')
+                         order by incident_id limit 1""").fetchone()
+    assert row[0] in set(search(own_store, "operator", base, row[1].upper())["incident_id"])
+
+
+def test_search_text_of_reports_stored_before_version_6_is_filled_at_start(own_store, base):
+    ingest_long_report(own_store)
+    cur = own_store.raw_cursor()
+    expected = cur.execute("select report_id, search_text from main.reports order by report_id").fetchall()
+    cur.execute("update main.reports set search_text = null")
+    cur.execute("delete from schema_version where version = 6")
+    settings = own_store.settings
+    own_store.close()
+    reopened = Store.open(settings)
+    try:
+        got = reopened.raw_cursor().execute("select report_id, search_text from main.reports order by report_id").fetchall()
+        assert got == expected and any(text for _, text in got)
+        assert not search(reopened, "operator", base, "sainte-therese").empty
+    finally:
+        reopened.close()
+
+
+def test_journalists_get_the_commune_centre_never_the_reports_point(fixture_store, base):
+    journalist = fixture_store.cursor("journalist").execute(
+        "select incident_id, commune_code, lat, lon, geo_precision from incidents").df()
+    communes = fixture_store.cursor("journalist").execute("select commune_code, lat, lon from communes").df()
+    located = journalist.dropna(subset=["commune_code"]).merge(communes, on="commune_code", suffixes=("", "_commune"))
+    assert len(located) == journalist["commune_code"].notna().sum() > 0
+    assert (located["lat"] == located["lat_commune"]).all() and (located["lon"] == located["lon_commune"]).all()
+    assert journalist.loc[journalist["commune_code"].isna(), ["lat", "lon"]].isna().all().all()
+    assert "point" not in set(journalist["geo_precision"])
+    operator = fixture_store.cursor("operator").execute(
+        "select incident_id, lat, lon from incidents where published and geo_precision = 'point'").df()
+    both = operator.merge(journalist, on="incident_id", suffixes=("", "_journalist"))
+    assert len(both) > 0 and (both["lat"] != both["lat_journalist"]).any()
+    assert "commune_lat" not in fixture_store.cursor("operator").execute("select * from incidents limit 0").df().columns
+
+
+def test_a_new_country_pack_refreshes_the_communes_kept_in_the_current_state(own_store):
+    cur = own_store.raw_cursor()
+    cur.execute("update main.incident_current set commune_lat = 0, commune_lon = 0")
+    cur.execute("update meta set value = 'un autre pack' where key = 'pack'")
+    settings = own_store.settings
+    own_store.close()
+    reopened = Store.open(settings)
+    try:
+        stale = reopened.raw_cursor().execute(
+            """select count(*) from main.incident_current i join main.communes c using (commune_code)
+               where i.commune_lat is distinct from c.lat or i.commune_lon is distinct from c.lon""").fetchone()[0]
+        assert stale == 0
+    finally:
+        reopened.close()

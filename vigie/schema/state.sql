@@ -1,7 +1,8 @@
--- Current state of each incident: the latest value of each field in status_events, and how many
--- reports and distinct channels corroborate it. This is the definition; main.incident_current holds
--- its result, refreshed by vigie.store after every write, so that dashboard queries scan one table
--- instead of aggregating the audit trail and the reports each time.
+-- Current state of each incident: the latest value of each field in status_events, how many
+-- reports and distinct channels corroborate it, and what queries derive from these. This is the
+-- definition; main.incident_current holds its result, refreshed by vigie.store after every write, so
+-- that dashboard queries scan one table instead of aggregating the audit trail and the reports each
+-- time. A new pack of communes rebuilds it (communes' départements and centres are kept here).
 --
 -- A template, created twice by vigie.store: `{name}` = incident_state_live, every incident
 -- (`{only}` = true); and `{name}` = incident_state_touched, only the incidents listed in
@@ -71,11 +72,23 @@ final as (
         try_cast(l.merged_into as bigint)                      as merged_into,
         coalesce(l.version, 0)                                 as version,
         coalesce(k.n_reports, 0)                               as n_reports,
-        coalesce(k.n_sources, 0)                               as n_sources
+        coalesce(k.n_sources, 0)                               as n_sources,
+        -- Kept here so that no dashboard query computes them over every incident: the text the
+        -- search compares (folded like reports.search_text), the delays whose medians the overview
+        -- shows, and the commune's centre, the only position a journalist is given.
+        strip_accents(lower(i.title))                          as search_title,
+        strip_accents(lower(i.place_text))                     as search_place,
+        case when l.verified_at >= i.occurred_at
+             then epoch(l.verified_at - i.occurred_at) / 60.0 end   as verify_minutes,
+        case when l.resolved_at >= l.escalated_at
+             then epoch(l.resolved_at - l.escalated_at) / 60.0 end  as resolve_minutes,
+        cc.lat                                                 as commune_lat,
+        cc.lon                                                 as commune_lon
     from main.incidents i
     left join latest l using (incident_id)
     left join corroboration k using (incident_id)
     left join main.communes c on c.commune_code = l.commune_code
+    left join main.communes cc on cc.commune_code = coalesce(l.commune_code, i.commune_code)
     where {only}
 )
 select * from final;

@@ -11,11 +11,16 @@ create or replace view main.incident_state as select * from main.incident_curren
 -- coalesce(move, own), so that `where incident_id = …` reaches the scan of reports (zone maps)
 -- instead of resolving every report first.
 create or replace view main.report_state as
-select r.* exclude (incident_id), r.incident_id
+select r.* exclude (incident_id, search_text), r.incident_id, r.search_text
 from main.reports r
 anti join main.report_moves m using (report_id)
 union all
-select r.* exclude (incident_id), m.to_incident as incident_id
+select r.* exclude (incident_id, search_text), m.to_incident as incident_id,
+       -- Moved out of the incident whose title held its text: searched by its own text from now on.
+       -- The expression names the move (always there) so that a search's filter on it stays above
+       -- the join: pushed down to the scan of reports, it would fold every report's description.
+       case when m.to_incident is not null then coalesce(r.search_text, strip_accents(lower(r.description))) end
+           as search_text
 from main.reports r
 join (
     -- The latest move of each report. A window rather than group by: merge and split insert into
@@ -28,7 +33,7 @@ join (
 
 -- Operators and admins: everything.
 create schema if not exists scope_operator;
-create or replace view scope_operator.incidents as select * from main.incident_state;
+create or replace view scope_operator.incidents as select * exclude (commune_lat, commune_lon) from main.incident_state;
 create or replace view scope_operator.reports as select * from main.report_state;
 create or replace view scope_operator.status_events as select * from main.status_events;
 create or replace view scope_operator.ingest_log as select * from main.ingest_log;
@@ -38,7 +43,7 @@ create or replace view scope_operator.departements as select * from main.departe
 
 -- Observers (electoral authority): every incident with its status, never the reporter's identity.
 create schema if not exists scope_observer;
-create or replace view scope_observer.incidents as select * from main.incident_state;
+create or replace view scope_observer.incidents as select * exclude (commune_lat, commune_lon) from main.incident_state;
 create or replace view scope_observer.reports as
     select * exclude (reporter_name, reporter_phone, reporter_contact, raw) from main.report_state;
 create or replace view scope_observer.status_events as
@@ -52,6 +57,8 @@ create or replace view scope_observer.communes as select * exclude (geom) from m
 create or replace view scope_observer.departements as select * from main.departements;
 
 -- Journalists: published incidents only, located at commune level, no reports, notes or units.
+-- The commune's centre is kept in incident_current (no join here, so that a query's top-N reaches
+-- the scan); the place text is neither shown nor searched, and report texts are not searched.
 create schema if not exists scope_journalist;
 create or replace view scope_journalist.incidents as
     select
@@ -60,8 +67,8 @@ create or replace view scope_journalist.incidents as
         s.occurred_local,
         s.commune_code,
         s.departement_code,
-        c.lat,
-        c.lon,
+        s.commune_lat as lat,
+        s.commune_lon as lon,
         case when s.geo_precision in ('point', 'locality', 'arrondissement') then 'commune'
              else s.geo_precision end as geo_precision,
         s.category,
@@ -77,13 +84,17 @@ create or replace view scope_journalist.incidents as
         cast(null as varchar) as place_text,
         s.source,
         s.n_reports,
-        s.n_sources
+        s.n_sources,
+        s.search_title,
+        cast(null as varchar) as search_place,
+        s.verify_minutes,
+        cast(null as double) as resolve_minutes
     from main.incident_state s
-    left join main.communes c using (commune_code)
     where s.published;
 -- Journalists may count corroboration (reports and distinct sources), nothing more about a report.
 create or replace view scope_journalist.reports as
-    select r.report_id, r.incident_id, r.source, r.received_at, cast(null as varchar) as description
+    select r.report_id, r.incident_id, r.source, r.received_at, cast(null as varchar) as description,
+           cast(null as varchar) as search_text
     from main.report_state r
     semi join main.incident_state s on s.incident_id = r.incident_id and s.published;
 create or replace view scope_journalist.status_events as

@@ -14,7 +14,8 @@ from vigie.ui.maps import location_deck
 from vigie.workflow import TRANSITIONS, Workflow, WorkflowError
 
 # Columns never shown in the detail tables, whatever the role (internal keys and the raw record).
-HIDDEN_REPORT_COLUMNS = ("raw", "content_hash", "ref_key", "ingest_seq", "incident_id", "occurred_at")
+HIDDEN_REPORT_COLUMNS = ("raw", "content_hash", "ref_key", "ingest_seq", "incident_id", "occurred_at",
+                         "match_text", "match_names", "search_text")  # kept for grouping and search
 
 
 def _run(ctx: PageContext, name: str, **params) -> pd.DataFrame:
