@@ -59,7 +59,7 @@ def pending(inbox: Path) -> list[Path]:
 
 # When files wait (a burst, or a server catching up), several go into one transaction: the fixed cost
 # of a commit (grouping queries, refreshing the state, invalidating the pages' caches) is paid once.
-BATCH_ROWS = 50_000
+BATCH_ROWS = 5_000  # enough to share the fixed cost; more only grows the memory of the candidate pairs
 BATCH_FILES = 100
 
 
