@@ -306,15 +306,20 @@ def test_short_founding_reports_are_searched_through_their_title(own_store, base
     assert row[0] in set(search(own_store, "operator", base, row[1].upper())["incident_id"])
 
 
+def reopen(store: Store) -> Store:
+    """Close the store and open its folder again, as a restart of the server does."""
+    settings = store.settings
+    store.close()
+    return Store.open(settings)
+
+
 def test_search_text_of_reports_stored_before_version_6_is_filled_at_start(own_store, base):
     ingest_long_report(own_store)
     cur = own_store.raw_cursor()
     expected = cur.execute("select report_id, search_text from main.reports order by report_id").fetchall()
     cur.execute("update main.reports set search_text = null")
     cur.execute("delete from schema_version where version = 6")
-    settings = own_store.settings
-    own_store.close()
-    reopened = Store.open(settings)
+    reopened = reopen(own_store)
     try:
         got = reopened.raw_cursor().execute("select report_id, search_text from main.reports order by report_id").fetchall()
         assert got == expected and any(text for _, text in got)
@@ -343,9 +348,7 @@ def test_a_new_country_pack_refreshes_the_communes_kept_in_the_current_state(own
     cur = own_store.raw_cursor()
     cur.execute("update main.incident_current set commune_lat = 0, commune_lon = 0")
     cur.execute("update meta set value = 'un autre pack' where key = 'pack'")
-    settings = own_store.settings
-    own_store.close()
-    reopened = Store.open(settings)
+    reopened = reopen(own_store)
     try:
         stale = reopened.raw_cursor().execute(
             """select count(*) from main.incident_current i join main.communes c using (commune_code)
