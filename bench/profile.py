@@ -16,6 +16,7 @@ import io
 import pstats
 import re
 import shutil
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -24,8 +25,8 @@ OUT = Path(__file__).resolve().parent / "out"
 
 
 # Prefix of the statements' keys while a wrapped stage runs (see bench.run.stage_timer), so that
-# the SQL of a stage can be told from the rest.
-SQL_PREFIX = {"value": ""}
+# the SQL of a stage can be told from the rest; per thread (the inbox prepares a file in a worker).
+SQL_PREFIX = threading.local()
 
 
 class TimingCursor:
@@ -36,7 +37,7 @@ class TimingCursor:
         self._totals = totals
 
     def execute(self, query, *args, **kwargs):
-        key = SQL_PREFIX["value"] + re.sub(r"\s+", " ", query).strip()[:70]
+        key = getattr(SQL_PREFIX, "value", "") + re.sub(r"\s+", " ", query).strip()[:70]
         start = time.perf_counter()
         try:
             return self._cur.execute(query, *args, **kwargs)

@@ -20,7 +20,7 @@ from tests.conftest import make_settings
 from vigie import sql
 from vigie.auth import User
 from vigie.filters import from_query_params
-from vigie.ingest import group
+from vigie.ingest import group, match
 from vigie.ingest.inbox import drop_bytes, process_inbox
 from vigie.store import Store
 from vigie.text import match_key
@@ -70,7 +70,7 @@ def counts(store) -> tuple[int, int]:
 def test_default_threshold_is_the_best_on_the_labelled_pairs():
     pairs = pd.read_csv(LABELLED)
     assert len(pairs) >= 120 and set(pairs["same_event"]) == {0, 1}
-    table = group.f1_by_threshold(group.score_pairs(pairs["text_a"].tolist(), pairs["text_b"].tolist()),
+    table = group.f1_by_threshold(match.score_pairs(pairs["text_a"].tolist(), pairs["text_b"].tolist()),
                                   pairs["same_event"]).set_index("threshold")
     best = table["f1"].max()
     best_range = table.index[table["f1"] >= best - 0.01]
@@ -92,7 +92,7 @@ def test_settings_come_from_the_environment(monkeypatch):
 
 def test_the_veto_separates_different_polling_stations_but_not_an_sms():
     station3 = "Bourrage d'urne signalé au bureau de vote n°3 de l'EPP Tokpota"
-    scores = group.score_pairs(
+    scores = match.score_pairs(
         [station3, station3, station3],
         ["Bourrage d'urne signalé au bureau de vote n°7 de l'EPP Tokpota", "bourrage durne bv 3 epp tokpota",
          "Selon la police : bourrage d'urne signalé au bureau de vote n°3 de l'EPP Tokpota"])
@@ -218,10 +218,34 @@ def test_reports_stored_before_the_grouping_keys_still_attract(settings, reopen)
             store.close()
             store = Store.open(settings)
             assert store.raw_cursor().execute(
-                "select match_text, match_names from main.reports").fetchone() == (group.normalize(CLASH), "godomey")
+                "select match_text, match_names from main.reports").fetchone() == (match.normalize(CLASH), "godomey")
         ingest(store, settings, [["K2", "sms", "05/01/2023 15:00", "Abomey-Calavi", "violence", "2", CLASH_SMS]],
                "nouveau.csv")
         assert groups(store) == {"K1": "K1", "K2": "K1"}
+    finally:
+        store.close()
+
+
+def test_reports_stored_without_index_keys_are_indexed_at_the_next_start(settings):
+    """Reports stored before schema version 7 have no index keys: the next start writes them, the same
+    as at insert, and grouping finds them through the keys again."""
+    store = Store.open(settings)
+    try:
+        ingest(store, settings, [["I1", "observateurs", "05/01/2023 14:30", "Abomey-Calavi", "violence", "3",
+                                  "Bourrage d'urne au bureau n° 3 de l'EPP Ouando vers 9h30"],
+                                 ["I2", "observateurs", "05/01/2023 14:40", "Abomey-Calavi", "violence", "3", CLASH]],
+               "ancien.csv")
+        keys = "select report_id, kind, key from main.report_keys order by all"
+        written = store.raw_cursor().execute(keys).fetchall()
+        assert {kind for _, kind, _ in written} == {"k", "t", "u"}
+        store.raw_cursor().execute("delete from main.report_keys")
+        store.close()
+        store = Store.open(settings)
+        assert store.raw_cursor().execute(keys).fetchall() == written
+        ingest(store, settings, [["I3", "police", "05/01/2023 15:00", "Abomey-Calavi", "violence", "3",
+                                  "Selon la police : bourrage d'urne au bureau n° 3 de l'EPP Ouando vers 9h30"]],
+               "nouveau.csv")
+        assert groups(store) == {"I1": "I1", "I2": "I2", "I3": "I1"}
     finally:
         store.close()
 
@@ -368,3 +392,110 @@ def test_a_file_without_descriptions_loads_and_its_reports_stay_apart(store, set
     [result] = process_inbox(store, settings)
     assert result.error is None and result.accepted == 2
     assert counts(store) == (2, 2)  # nothing to compare: no evidence of one event
+
+
+# -- the first pass (index keys) changes nothing ---------------------------------------------------------
+
+DENSE_PLACES = ["Godomey", "Togoudo", "EPP Ouando", "CEG Akpakpa", "marché Dantokpa"]
+DENSE_EVENTS = ["Affrontements entre militants", "Bourrage d'urne signalé", "Meeting perturbé par des jets de pierres"]
+
+
+def dense_rows(seed: int, n: int, prefix: str) -> list[list[str]]:
+    """A crowded morning in two communes: the same few events reported many times, with and without
+    names, clock times and station numbers, in SMS style and with channel prefixes, so that every way two
+    reports can meet (key in tokens, no key, vetoed, similar) occurs many times."""
+    rng = random.Random(seed)
+    rows = []
+    for k in range(n):
+        event, place = rng.choice(DENSE_EVENTS), rng.choice(DENSE_PLACES)
+        text = f"{event} à {place}"
+        if rng.random() < 0.5:
+            text += f" vers {rng.choice(['9h', '9h30', '10h', '10h15'])}"
+        if rng.random() < 0.4:
+            text += f" au bureau de vote n° {rng.randint(1, 4)}"
+        style = rng.random()
+        if style < 0.25:
+            text = match_key(text)  # SMS: lower case, names nothing
+        elif style < 0.4:
+            text = "Selon la police : " + text
+        when = dt.datetime(2023, 1, 8, 7, 0) + dt.timedelta(minutes=rng.randrange(0, 10 * 60))
+        rows.append([f"{prefix}{k:03d}", rng.choice(["sms", "observateurs", "police"]), when.strftime("%d/%m/%Y %H:%M"),
+                     rng.choice(["Cotonou", "Abomey-Calavi"]), rng.choice(["violence", "irregularite"]), "2", text])
+    return rows
+
+
+def _incident_of(store, ref: str) -> int:
+    return store.cursor("operator").execute(
+        "select incident_id from reports where source_ref = $r", {"r": ref}).fetchone()[0]
+
+
+def _operate(store) -> None:
+    """The same operator actions in either store, by report: a recategorised incident, a moved commune,
+    a merge, a split and an incident marked false."""
+    wf = Workflow(store)
+
+    def version(incident: int) -> int:
+        return wf.states([incident])[incident].version
+
+    first = _incident_of(store, "A000")
+    wf.set_field(OP, first, version(first), "category", "manifestation", "requalifié")
+    second = _incident_of(store, "A001")
+    wf.set_field(OP, second, version(second), "commune_code",
+                 store.pack.communes.loc[store.pack.communes["commune"] == "Parakou", "commune_code"].iloc[0], "lieu")
+    a, b = _incident_of(store, "A002"), _incident_of(store, "A003")
+    if a != b:
+        wf.merge(OP, a, {a: version(a), b: version(b)}, "même fait")
+    crowded = store.cursor("operator").execute(
+        "select source_ref from reports where incident_id in (select incident_id from reports group by incident_id "
+        "having count(*) > 1) and source_ref > 'A004' order by report_id limit 1").fetchone()
+    if crowded:
+        wf.split(OP, store.cursor("operator").execute(
+            "select report_id from reports where source_ref = $r", {"r": crowded[0]}).fetchone()[0], "autre fait")
+    false = _incident_of(store, "A004")
+    wf.set_status(OP, {false: version(false)}, "faux", "démenti")
+
+
+def echoes(rows: list[list[str]]) -> list[list[str]]:
+    """Later reports of the first two events, where the operators put them (another category, another
+    commune): they can only meet them as the incidents are now."""
+    out = []
+    for row, commune, category in ((rows[0], rows[0][3], "manifestation"), (rows[1], "Parakou", rows[1][4]),
+                                   (rows[3], rows[2][3], rows[2][4])):  # A003 was merged into A002's incident
+        when = dt.datetime.strptime(row[2], "%d/%m/%Y %H:%M") + dt.timedelta(minutes=30)
+        out.append([row[0].replace("A", "E"), "police", when.strftime("%d/%m/%Y %H:%M"), commune, category, "2",
+                    "Selon la police : " + row[6]])
+    return out
+
+
+def test_the_first_pass_gives_the_same_incidents_as_comparing_everything(tmp_path, monkeypatch):
+    files = [dense_rows(1, 160, "A"), dense_rows(2, 120, "B"), dense_rows(3, 90, "C")]
+    files[0][0][6] = "Bourrage d'urne signalé à l'EPP Ouando vers 9h30 au bureau de vote n° 2"
+    files[0][1][6] = "Affrontements entre militants à Godomey vers 10h15"
+    files[0][2][3:5] = ["Cotonou", "violence"]
+    files[0][3][2:7] = [(dt.datetime.strptime(files[0][2][2], "%d/%m/%Y %H:%M") + dt.timedelta(hours=1)).strftime(
+        "%d/%m/%Y %H:%M"), "Abomey-Calavi", "irregularite", "2", "Bulletins manquants au CEG Zogbo n° 12 vers 11h"]
+    files[1] = sorted(files[1] + echoes(files[0]), key=lambda r: (dt.datetime.strptime(r[2], "%d/%m/%Y %H:%M"), r[0]))
+    seen = {}
+    for prune in (True, False):
+        monkeypatch.setattr(group, "PRUNE", prune)
+        settings = make_settings(tmp_path / f"prune-{prune}")
+        settings.ensure_dirs()
+        store = Store.open(settings)
+        try:
+            ingest(store, settings, files[0], "a.csv")
+            _operate(store)
+            ingest(store, settings, files[1], "b.csv")
+            ingest(store, settings, files[2][:45], "c1.csv")
+            ingest(store, settings, files[2][45:], "c2.csv")
+            seen[prune] = (partition(store), groups(store))
+            # The echoes joined the incidents as the operators left them.
+            assert _incident_of(store, "E000") == _incident_of(store, "A000")
+            assert _incident_of(store, "E001") == _incident_of(store, "A001")
+            assert _incident_of(store, "E003") == _incident_of(store, "A003") == _incident_of(store, "A002")
+            n_reports, n_incidents = counts(store)
+            assert n_incidents < n_reports - 50  # many reports did group
+            kinds = dict(store.raw_cursor().execute("select kind, count(*) from report_keys group by kind").fetchall())
+            assert kinds.get("k") and kinds.get("t") and kinds.get("u")  # both ways of meeting were used
+        finally:
+            store.close()
+    assert seen[True] == seen[False]

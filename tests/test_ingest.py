@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import count_rows
+from tests.conftest import count_rows, make_settings
 
 from vigie.ingest import formats, pipeline
 from vigie.ingest.inbox import InboxWatcher, drop_bytes, drop_file, pending, process_inbox
 from vigie.ingest.pipeline import split_inbox_name
+from vigie.store import Store
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 # Records in each sample file, counted by hand (see tests/fixtures/feeds/README.md).
@@ -176,8 +177,8 @@ def test_file_is_moved_only_after_its_rows_are_committed(store, settings, monkey
 def test_a_failure_inside_the_transaction_keeps_nothing_and_the_file(store, settings, monkeypatch):
     real_insert = pipeline._insert_reports
 
-    def insert_then_fail(cur, accepted):
-        real_insert(cur, accepted)  # the rows are written inside the transaction...
+    def insert_then_fail(cur, *args):
+        real_insert(cur, *args)  # the rows are written inside the transaction...
         raise OSError("disque plein")  # ...and then something goes wrong before the commit
 
     monkeypatch.setattr(pipeline, "_insert_reports", insert_then_fail)
@@ -224,6 +225,37 @@ def test_a_backlog_goes_in_one_commit_and_each_file_keeps_its_counts(store, sett
     assert pending(settings.inbox) == [] and len(files(settings.processed)) == 6
 
 
+def test_a_backlog_of_large_files_gives_what_one_file_at_a_time_gives(settings, tmp_path):
+    """Large files of a backlog each go in their own transaction, the next one prepared while one is
+    written: the same reports, ids, incidents and counts as files processed one by one."""
+    header = ["id", "date", "commune", "categorie", "description"]
+    lots = [csv_bytes([header] + [[f"G{k}-{i}", f"0{3 + i % 5}/01/2023 1{i % 10}:00", ["Bohicon", "Cotonou"][i % 2],
+                                   "violence", f"Bagarre n° {i % 40} vers 1{i % 10}h au marché {k}.{i}"]
+                                  for i in range(6000)]) for k in range(3)]
+    lots.append(lots[0])  # the same bytes again, behind the file being prepared: already done
+    seen = []
+    for together in (True, False):
+        home = make_settings(tmp_path / f"together-{together}")
+        home.ensure_dirs()
+        st = Store.open(home)
+        try:
+            results = []
+            for k, data in enumerate(lots):
+                drop_bytes(home.inbox, data, f"lot{k}.csv", source="observateurs")
+                if not together:
+                    results += process_inbox(st, home)
+            if together:
+                results = process_inbox(st, home)
+            seen.append(([(split_inbox_name(r.file_name)[1], r.accepted, r.duplicate, r.already_done)
+                          for r in results],
+                         st.raw_cursor().execute("select source_ref, report_id, incident_id from reports order by all").fetchall()))
+        finally:
+            st.close()
+    assert seen[0] == seen[1]
+    assert [r[3] for r in seen[0][0]] == [False, False, False, True]
+    assert len(seen[0][1]) == 18000 and len({i for _, _, i in seen[0][1]}) < 18000  # some grouped
+
+
 def test_a_move_that_fails_after_the_commit_is_not_a_failure_nor_a_second_ingest(store, settings, monkeypatch):
     def no_move(path, folder):
         raise OSError("disque en lecture seule")
@@ -243,10 +275,10 @@ def test_a_move_that_fails_after_the_commit_is_not_a_failure_nor_a_second_ingest
 def test_a_file_that_breaks_the_batch_fails_alone(store, settings, monkeypatch):
     real_insert = pipeline._insert_reports
 
-    def refuse_lot2(cur, accepted):
-        if accepted["description"].str.contains("rapport 2.").any():
+    def refuse_lot2(cur, files, seqs):
+        if any("rapport 2." in (text or "") for p in files for text in p.accepted.column("description").to_pylist()):
             raise OSError("ligne illisible")
-        return real_insert(cur, accepted)
+        return real_insert(cur, files, seqs)
 
     monkeypatch.setattr(pipeline, "_insert_reports", refuse_lot2)
     dropped = backlog(settings, 4)

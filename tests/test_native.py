@@ -329,3 +329,47 @@ def test_file_that_is_not_a_native_feed(ingest):
     got = ingest(csv_bytes([["foo", "bar"], ["1", "2"], ["3", "4"]]), "autre.csv")
     assert (got.log["n_received"], got.log["n_quarantined"]) == (1, 1)
     assert "description" in got.quarantine["reason"].iloc[0]
+
+
+# -- plain files take Arrow's CSV reader ----------------------------------------------------------------
+
+PLAIN_HEADER = ["id", "source", "date", "latitude", "longitude", "commune", "categorie", "gravite", "description"]
+PLAIN_ROWS = [
+    ["P1", "sms", "05/01/2023 10:00", "6,3654", "2,4183", "", "violence", "3", "Bagarre au marché, 2 blessés"],
+    ["P2", "", "2023-01-05 11:00", "", "", "Sèmè-Kpodji", "menace", "", " espaces autour "],
+    ["P3", "police", "", "", "", "ABOMEY-CALAVI", "", "grave", "texte\tavec tabulation"],
+]
+
+
+@pytest.mark.parametrize("delimiter, newline", [(";", "\n"), (",", "\r\n"), ("\t", "\n")])
+def test_a_plain_file_is_read_the_same_by_either_reader(delimiter, newline):
+    from vigie.ingest import records
+
+    rows = [[c.replace(delimiter, " ") for c in row] for row in PLAIN_ROWS]
+    text = newline.join(delimiter.join(row) for row in [PLAIN_HEADER, *rows]) + newline
+    header, columns, lines = records.read_csv_plain(text)
+    careful_header, careful_rows, careful_lines, rejections = records.read_csv_text(text)
+    assert (header, lines, rejections) == (careful_header, careful_lines, [])
+    assert {name: columns[name].to_pylist() for name in header} == {
+        name: [row[i] for row in careful_rows] for i, name in enumerate(careful_header)}
+
+
+@pytest.mark.parametrize("text", [
+    'id;description\nQ1;"avec ; guillemets"\n',  # quotes: the careful reader
+    "id;description\nB1;un\n\nB2;deux\n",  # a blank line shifts the line numbers
+    "id;description\nR1;un;de trop\nR2;deux\n",  # a line of another width: its reason goes to quarantine
+    "id;description\rC1;retour chariot seul\r",
+    "id;description\nN1;nul\x00\n",
+])
+def test_other_files_take_the_careful_reader(text):
+    from vigie.ingest import records
+
+    assert records.read_csv_plain(text) is None
+
+
+def test_a_large_plain_file_keeps_its_line_numbers_in_quarantine(ingest):
+    rows = [["id", "date", "commune", "description"]] + [
+        [f"L{k}", "05/01/2023 10:00" if k != 700 else "35/13/2023", "Cotonou", f"rapport {k}"] for k in range(1000)]
+    got = ingest(csv_bytes(rows), "grand.csv")
+    assert (got.result.accepted, got.result.quarantined) == (999, 1)
+    assert got.quarantine[["line_no", "field"]].values.tolist() == [[702, "occurred_at"]]

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from vigie.config import PACKS_DIR
-from vigie.text import match_key
+from vigie.text import as_text, match_key
 
 
 class PackError(Exception):
@@ -253,8 +255,8 @@ class Locator:
         self,
         lat: np.ndarray,
         lon: np.ndarray,
-        commune_text: pd.Series | None = None,
-        place_text: pd.Series | None = None,
+        commune_text: pd.Series | pa.Array | None = None,
+        place_text: pd.Series | pa.Array | None = None,
     ) -> Located:
         """Locate a batch. Coordinates win; names fill in what coordinates could not place."""
         lat = np.asarray(lat, dtype=float).copy()
@@ -293,17 +295,16 @@ class Locator:
             todo = np.flatnonzero(code == None)  # noqa: E711
             if not todo.size:
                 break
-            values = pd.Series(texts.to_numpy(dtype=object)[todo]).fillna("").astype(str)
+            values = pc.take(as_text(texts), pa.array(todo))
             # Match each distinct name once: feeds repeat the same few hundred names.
-            matches = {v: self.match_name(v) for v in values.unique() if v}
-            for j, value in zip(todo, values):
-                if not value:
-                    continue
-                c, d, p = matches[value]
-                if c is not None:
-                    code[j], dep[j], precision[j] = c, d, p
-                elif d is not None and dep[j] is None:
-                    dep[j], precision[j] = d, p
+            names = [v for v in pc.unique(pc.drop_null(values)).to_pylist() if v]
+            found = [self.match_name(v) for v in names] + [(None, None, None)]  # the last: no name
+            at = pc.fill_null(pc.index_in(values, value_set=pa.array(names, pa.string())), -1).to_numpy()
+            c, d, p = (np.array([f[i] for f in found], dtype=object)[at] for i in range(3))
+            named = c != None  # noqa: E711
+            code[todo[named]], dep[todo[named]], precision[todo[named]] = c[named], d[named], p[named]
+            only_dep = ~named & (d != None) & (dep[todo] == None)  # noqa: E711
+            dep[todo[only_dep]], precision[todo[only_dep]] = d[only_dep], p[only_dep]
         return Located(code, dep, precision, lat, lon, flag)
 
 

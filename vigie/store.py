@@ -16,7 +16,9 @@ from pathlib import Path
 
 import duckdb
 import duckdb_extensions
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from vigie.config import Settings
 from vigie.geo import Pack, load_pack
@@ -124,8 +126,12 @@ class Store:
                              .replace("{only}", restrict))
 
     def _backfill_match_keys(self, chunk: int = 100_000) -> None:
-        """Reports stored before schema version 5 get their grouping keys (once, at the first start)."""
-        from vigie.ingest.group import GroupSettings, match_keys
+        """Reports stored without grouping keys (before schema version 5, or while grouping was off) get
+        their words and names, and reports without index keys (before version 7) get them: once, at the
+        first start with grouping on."""
+        from vigie.ingest.group import GroupSettings
+        from vigie.ingest.match import index_rows, match_keys
+        from vigie.ingest.pipeline import BATCH_KEYS
 
         if GroupSettings.from_env().window_hours <= 0:
             return  # grouping off: nothing reads the keys
@@ -135,12 +141,30 @@ class Store:
                 """select report_id, description from main.reports
                    where match_text is null and description is not null limit $n""", {"n": chunk}).df()
             if rows.empty:
-                return
-            rows["match_text"], rows["match_names"] = match_keys(rows["description"].tolist())
+                break
+            keys = match_keys(rows["description"])
+            rows["match_text"], rows["match_names"] = keys.words.to_pylist(), keys.names.to_pylist()
             cur.register("backfill", rows[["report_id", "match_text", "match_names"]])
             cur.execute("""update main.reports set match_text = b.match_text, match_names = b.match_names
                            from backfill b where reports.report_id = b.report_id""")
             cur.unregister("backfill")
+        while True:
+            rows = cur.execute(
+                """select r.report_id, r.occurred_at, r.commune_code, r.category, r.description, r.match_text,
+                          r.match_names
+                   from main.reports r anti join main.report_keys k using (report_id)
+                   where r.commune_code is not null and r.category is not null and r.description is not null
+                     and r.match_text is not null
+                   limit $n""", {"n": chunk}).to_arrow_table()
+            if not rows.num_rows:
+                return
+            index = index_rows(rows.column("match_text").combine_chunks(), rows.column("match_names").combine_chunks())
+            cur.register("batch", rows.append_column("row", pa.array(np.arange(rows.num_rows, dtype=np.int64))))
+            cur.register("keys", index)
+            cur.execute(f"insert into main.report_keys select b.report_id, b.occurred_at, k.kind, k.key "
+                        f"from ({BATCH_KEYS}) k join batch b using (row)")
+            cur.unregister("batch")
+            cur.unregister("keys")
 
     def _ensure_current_table(self) -> bool:
         """Create main.incident_current with the live view's columns; True when it must be rebuilt."""

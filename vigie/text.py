@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 # C0/C1 control characters except tab and newline: they break CSV exports and terminals.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -33,3 +37,19 @@ def clean_text(value: str | None) -> str | None:
         return None
     cleaned = _CONTROL.sub("", str(value)).strip()
     return cleaned or None
+
+
+def as_text(values) -> pa.StringArray:
+    """A column of any feed (list, pandas Series, Arrow array) as an Arrow string array: missing values
+    (None, NaN, NA) are null, anything else its text."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
+    if isinstance(values, pd.Series) and isinstance(values.dtype, (pd.StringDtype, pd.ArrowDtype)):
+        array = pa.array(values.array)
+        return array if pa.types.is_string(array.type) else pc.cast(array, pa.string())
+    objects = pd.Series(values, dtype=object)
+    missing = objects.isna().to_numpy()
+    return pa.array([None if gone else v if isinstance(v, str) else str(v) for v, gone in zip(objects, missing)],
+                    pa.string())

@@ -1,30 +1,24 @@
 """Grouping new reports into incidents: near-duplicate reports of one event join one incident.
 
 Runs inside the ingest transaction on the temp table `fresh` (new, non-duplicate reports with their
-report_id): gives each row an `incident_id` and inserts the incidents it founds (an incident founded
-at ingest takes its first report's id, time, place and text). Reports and incidents are written once;
-only the temp table `fresh` is updated.
+report_id, words and names, see vigie.ingest.match) and `fresh_keys` (their index keys): gives each row
+an `incident_id`, inserts the incidents it founds (an incident founded at ingest takes its first
+report's id, time, place and text) and the reports' index keys. Reports and incidents are written
+once; only the temp table `fresh` is updated.
 
 The rule. Reports are taken in (occurred_at, report_id) order. A report joins an incident when
 - the incident has the same commune and the same category (both known: a report without them never
   groups; a stored incident counts with its current commune and category, after operator corrections),
 - the incident's occurred_at (its first report's) is within the window: |Δt| ≤ VIGIE_GROUP_WINDOW_HOURS,
-- one of the incident's reports within the window of it says the same thing: `score_pairs` ≥
+- one of the incident's reports within the window of it says the same thing: `match.score_pairs` ≥
   VIGIE_GROUP_THRESHOLD.
 When several incidents qualify, it joins the one holding the most similar report, then the closest in
-time. An incident is skipped when one of its reports is vetoed against the new one (see below), so that
-a vague message cannot chain two distinct events. Otherwise the report founds a new incident. Incidents
-marked false (`faux`) or duplicate (`doublon`) attract nothing; reports moved by a merge or split count
-in the incident they belong to now. Anchoring the window on the incident's first report keeps an
-incident to one window of time: a day-long protest becomes several incidents, for operators to merge.
-
-The score is rapidfuzz's token_set_ratio (0–100) on accent-folded lower-case words, with common SMS
-shorthand written out (bcp → beaucoup) and French stop words left out, so that rewordings, SMS
-spelling and channel prefixes ("Selon la police : …") still match. It is vetoed (0) when *both* texts
-name something specific that the other does not mention — a proper noun (a capitalised word that does
-not start a clause), a clock time (`9h30`) or a number after `n°`/`BV`: "bureau de vote de l'EPP
-Ouando" and "… de l'EPP Djassin" are different events however alike the rest. Lower-case SMS text
-names nothing, so it is never vetoed. The default threshold was chosen on the labelled pairs in
+time. An incident is skipped when one of its reports is vetoed against the new one (see
+vigie.ingest.match), so that a vague message cannot chain two distinct events. Otherwise the report
+founds a new incident. Incidents marked false (`faux`) or duplicate (`doublon`) attract nothing;
+reports moved by a merge or split count in the incident they belong to now. Anchoring the window on the
+incident's first report keeps an incident to one window of time: a day-long protest becomes several
+incidents, for operators to merge. The default threshold was chosen on the labelled pairs in
 tests/fixtures/grouping/ (see the README, "Grouping reports into incidents").
 
 | variable                 | default | meaning                                                                 |
@@ -32,10 +26,17 @@ tests/fixtures/grouping/ (see the README, "Grouping reports into incidents").
 | VIGIE_GROUP_WINDOW_HOURS | 6       | largest gap between a report and the first report of its incident; 0: off |
 | VIGIE_GROUP_THRESHOLD    | 71      | smallest text similarity (1–100) for a report to join an incident       |
 
-Speed: the candidate search is DuckDB joins on equal keys (commune, category, time bucket of one
-window) of `fresh` with itself and with the stored incidents of the batch's time span; only candidate
-pairs come to Python for scoring (rapidfuzz.process.cpdist), and the result goes back with one
-UPDATE … FROM and one INSERT … SELECT.
+Speed, in two passes. The first finds which new reports could join anything at all: it compares a
+report with the candidates (same commune and category, within the window) that the veto would not
+refuse outright, found through the index keys (main.report_keys; see vigie.ingest.match) — reports
+without a key are compared with every candidate. A report with no similar, unvetoed candidate founds
+its incident; at national scale that is nearly every report, and the first pass costs a few joins.
+The second pass applies the rule above, exactly, to the few reports left: every candidate of their
+block within the batch, and every report of the stored incidents they were found similar to (an
+incident is refused when *any* of its reports is vetoed). Both passes are DuckDB joins on equal keys;
+only candidate pairs come to Python for scoring (rapidfuzz.process.cpdist), and the result goes back
+with one UPDATE … FROM and one INSERT … SELECT. `PRUNE = False` skips the first pass (every report goes
+through the second against every candidate): the tests compare the two.
 """
 
 from __future__ import annotations
@@ -43,38 +44,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import re
 import time
-import unicodedata
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
+
+from vigie.ingest.match import TEXT_LIMIT, match_keys, similarity, vetoes
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_HOURS = 6.0
 DEFAULT_THRESHOLD = 71.0
-TEXT_LIMIT = 500  # characters of a description compared (a 10 MB description must not cost more)
-
-# Function words that make unrelated French sentences look alike ("de la … à … des").
-STOPWORDS = frozenset((
-    "a", "au", "aux", "ce", "ces", "cet", "cette", "d", "dans", "de", "des", "du", "elle", "en", "est",
-    "et", "il", "ils", "l", "la", "le", "les", "ne", "par", "pas", "plus", "pour", "qu", "que", "qui",
-    "sa", "se", "ses", "son", "sur", "un", "une", "y",
-))
-# Common SMS shorthand, written out so that "bcp de blesses" meets "beaucoup de blessés".
-SMS_WORDS = {
-    "bcp": "beaucoup", "ds": "dans", "pr": "pour", "ac": "avec", "avc": "avec", "ki": "qui", "ke": "que",
-    "koi": "quoi", "tt": "tout", "ts": "tous", "qd": "quand", "pb": "probleme", "pbm": "probleme",
-    "bv": "bureau vote", "mm": "meme", "jr": "jour", "auj": "aujourd hui", "ajd": "aujourd hui",
-    "manif": "manifestation", "tjs": "toujours", "tjrs": "toujours", "ns": "nous", "vs": "vous",
-    "dc": "donc", "ms": "mais", "pdt": "pendant", "qq": "quelques", "qlq": "quelques", "pk": "pourquoi",
-    "svp": "", "stp": "",
-}
-_SMS_KEYS = frozenset(SMS_WORDS)
+PRUNE = True  # the first pass; False compares every new report with every candidate (tests)
 
 
 @dataclass(frozen=True)
@@ -105,131 +87,6 @@ def _env_number(name: str, default: float, low: float, high: float) -> float:
     return value
 
 
-# -- the similarity of two texts ----------------------------------------------------------------------
-# Folding goes through NFKD → ASCII and bytes.translate, all in C: about 5 µs a text.
-
-# Characters that NFKD→ASCII would drop although they separate words; «, », dashes also end a clause.
-_BEFORE_ASCII = (("’", " "), ("‘", " "), ("°", " "), ("«", " | "), ("»", " | "),
-                 ("–", " | "), ("—", " | "), ("œ", "oe"), ("Œ", "Oe"), ("æ", "ae"), ("Æ", "Ae"))
-_CLAUSE_END = b'.:;!?()[]"|'
-# ASCII letters and digits kept (lower-cased, or as they are), clause ends → "|", anything else → space.
-_LOWER = bytes(c | 0x20 if chr(c).isalpha() and c < 128 else c if chr(c).isdigit() and c < 128 else 32
-               for c in range(256))
-_CASED = bytes(c if chr(c).isalnum() and c < 128 else 124 if c in _CLAUSE_END else 32 for c in range(256))
-
-
-def _ascii(text: str | None) -> bytes:
-    """The text folded to ASCII (accents dropped), case kept; the first TEXT_LIMIT characters."""
-    text = (text or "")[:TEXT_LIMIT]
-    if text.isascii():
-        return text.encode("ascii")
-    for char, replacement in _BEFORE_ASCII:
-        text = text.replace(char, replacement)
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
-
-
-def _normalize_ascii(folded: bytes) -> str:
-    words = folded.translate(_LOWER).decode("ascii").split()
-    if not _SMS_KEYS.isdisjoint(words):
-        words = [SMS_WORDS.get(w, w) for w in words]
-    return " ".join([w for w in words if w and w not in STOPWORDS])
-
-
-def normalize(text: str | None) -> str:
-    """The words compared: accent-folded, lower-case, SMS shorthand written out, without stop words.
-
-    >>> normalize("Selon la police : affrontemnt à Godomey, bcp de blessés")
-    'selon police affrontemnt godomey beaucoup blesses'
-    """
-    return _normalize_ascii(_ascii(text))
-
-
-class _Mentions(NamedTuple):
-    names: frozenset[str]  # proper nouns, clock times and station numbers the text names
-    words: frozenset[str]  # the compared words (`normalize`), to look names up in
-
-
-# On the folded text, words separated by single spaces and clause ends written " | ": a capitalised
-# word right after another word is a name; one that starts the text or a clause is grammar.
-_NAME = re.compile(r"(?<=[A-Za-z0-9] )[A-Z][A-Za-z0-9]*")
-_CLOCK = re.compile(r"(?<![a-z0-9])\d{1,2}h(?:\d\d)?(?![a-z0-9])")
-_NUMBERED = re.compile(r"(?<![a-z0-9])(?:n|no|num|numero|bv) (\d+)(?![a-z0-9])")
-
-
-def _names(folded: bytes) -> str:
-    """What a text (folded by `_ascii`) names, sorted and space-separated: "Selon la police : Un …"
-    names nothing ("")."""
-    cased = " ".join(folded.replace(b" - ", b" | ").translate(_CASED).replace(b"|", b" | ").decode("ascii").split())
-    lower = cased.lower()
-    names = {name.lower() for name in _NAME.findall(cased)} - STOPWORDS
-    names.update(_CLOCK.findall(lower))
-    names.update(_NUMBERED.findall(lower))
-    return " ".join(sorted(names))
-
-
-def match_keys(texts) -> tuple[list[str], list[str]]:
-    """For each text, what grouping compares: its normalised words and the names it mentions.
-    Written with each report at insert (reports.match_text, reports.match_names); a text repeated in
-    a batch is folded once."""
-    norms: list[str] = []
-    names: list[str] = []
-    seen: dict[str, tuple[str, str]] = {}
-    for text in texts:
-        if not isinstance(text, str):
-            text = "" if text is None or pd.isna(text) else str(text)
-        keys = seen.get(text)
-        if keys is None:
-            folded = _ascii(text)
-            keys = seen[text] = (_normalize_ascii(folded), _names(folded))
-        norms.append(keys[0])
-        names.append(keys[1])
-    return norms, names
-
-
-def _mentions(norm: str, names) -> _Mentions:
-    return _Mentions(frozenset(names.split() if isinstance(names, str) else ()), frozenset(norm.split()))
-
-
-def _names_unmentioned(a: _Mentions, b: _Mentions) -> bool:
-    """Does `a` name something `b` does not mention? Names of 5 letters or more may be misspelt."""
-    for name in a.names - b.words:
-        # The compared words have SMS shorthand written out: "Bv" is looked up as written out.
-        written = SMS_WORDS.get(name)
-        if written is not None and (not written or set(written.split()) <= b.words):
-            continue
-        if len(name) < 5 or name[0].isdigit():
-            return True
-        long_words = [w for w in b.words if len(w) >= 5]
-        if process.extractOne(name, long_words, scorer=fuzz.ratio, score_cutoff=85) is None:
-            return True
-    return False
-
-
-def _conflict(a: _Mentions, b: _Mentions) -> bool:
-    """Each text names something the other does not: two different places, stations, times or actors."""
-    return bool(a.names and b.names) and _names_unmentioned(a, b) and _names_unmentioned(b, a)
-
-
-def _similarity(norm_a, norm_b, threshold: float) -> np.ndarray:
-    """token_set_ratio of aligned pairs of normalised texts; pairs under the threshold score 0."""
-    if len(norm_a) == 0:
-        return np.zeros(0, dtype=np.float32)
-    return process.cpdist(norm_a, norm_b, scorer=fuzz.token_set_ratio, score_cutoff=threshold or None,
-                          workers=-1).astype(np.float32)
-
-
-def score_pairs(texts_a: list[str | None], texts_b: list[str | None]) -> np.ndarray:
-    """The grouping score (0–100) of each pair (texts_a[i], texts_b[i]), as at ingest: the similarity
-    of the normalised texts, or 0 when the pair is vetoed."""
-    norm_a, names_a = match_keys(texts_a)
-    norm_b, names_b = match_keys(texts_b)
-    scores = _similarity(norm_a, norm_b, 0)
-    for i in np.flatnonzero(scores > 0):
-        if _conflict(_mentions(norm_a[i], names_a[i]), _mentions(norm_b[i], names_b[i])):
-            scores[i] = 0
-    return scores
-
-
 def f1_by_threshold(scores, same_event) -> pd.DataFrame:
     """Precision, recall and F1 of "score ≥ t means the same event", for t = 0 … 100."""
     scores = np.asarray(scores, dtype=float)
@@ -245,9 +102,11 @@ def f1_by_threshold(scores, same_event) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["threshold", "precision", "recall", "f1", "tp", "fp", "fn"])
 
 
+
 # -- grouping a batch ---------------------------------------------------------------------------------
 
 def assign_incidents(cur, settings: GroupSettings | None = None) -> None:
+    """Give every row of `fresh` its incident, insert the incidents founded and the index keys."""
     settings = settings or GroupSettings.from_env()
     cur.execute("alter table fresh add column incident_id bigint")
     cur.execute("update fresh set incident_id = report_id")
@@ -266,33 +125,38 @@ def assign_incidents(cur, settings: GroupSettings | None = None) -> None:
         where incident_id = report_id
         """
     )
+    cur.execute(INSERT_KEYS)
 
 
-# Candidate pairs (may r join the incident of s?): same commune and category, s within one window of r,
-# and the incident of s begun within one window of r. Time is cut into buckets of one window and r looks
-# in its own bucket and both neighbours, so that every join is on equal keys. Within the batch, s comes
-# before r in (occurred_at, report_id) order; its incident is only known in Python, which checks when it
-# began. Stored reports are reached through their incidents: first the open incidents (current commune,
-# category and status, after operator corrections) begun within one window of r, then the reports that
-# belong to them now (after merges and splits), so that a file never scans the whole store of reports.
-CANDIDATES = """
-create or replace temp table grp_pairs as
-with keyed as (
-    -- A column that is empty in a whole file may come typed as a number: compare text with text.
-    select report_id, epoch(occurred_at) as t, commune_code::varchar as commune_code, category::varchar as category,
-           floor(epoch(occurred_at) / $w)::bigint as b
-    from fresh
-    where commune_code is not null and category is not null and description is not null
+# The index keys of the new reports (fresh_keys holds only reports that can group).
+INSERT_KEYS = """
+insert into main.report_keys
+select k.report_id, f.occurred_at, k.kind, k.key from fresh_keys k join fresh f using (report_id)
+"""
+
+# An index key: a token with the commune and category it was written in (the xor of their hashes), or
+# for kind 'u' the commune and category alone, hashed (md5, stable across versions) so that the joins
+# compare one integer. Two keys that collide only add a candidate pair, which the scoring then refuses:
+# never a wrong grouping.
+BLOCK_KEY = "md5_number_lower(concat_ws(chr(31), {commune}, {category}))"
+TOKEN_HASH = "md5_number_lower({token})"
+
+# What both passes share: the new reports that can group (a column that is empty in a whole file may
+# come typed as a number: compare text with text), each probing its own time bucket of one window and
+# both neighbours, so that every join is on equal keys; the open incidents of the batch's time span
+# (current commune, category and status, after operator corrections); the latest move of each report.
+_COMMON = """
+keyed as (
+    select f.report_id, epoch(f.occurred_at) as t, f.commune_code::varchar as commune_code,
+           f.category::varchar as category, floor(epoch(f.occurred_at) / $w)::bigint as b,
+           f.report_id in (select report_id from fresh_keys where kind = 'k') as has_key
+    from fresh f
+    where f.commune_code is not null and f.category is not null and f.description is not null
 ),
 probe as (
-    select report_id, t, commune_code, category, unnest([b - 1, b, b + 1]) as bucket from keyed
-),
-in_batch as (
-    select p.report_id as r_id, p.t as r_t, s.report_id as s_id, s.t as s_t,
-           cast(null as bigint) as s_incident, cast(null as double) as s_t0, p.t - s.t as dt
-    from probe p
-    join keyed s on s.commune_code = p.commune_code and s.category = p.category and s.b = p.bucket
-    where (s.t < p.t or (s.t = p.t and s.report_id < p.report_id)) and p.t - s.t <= $w
+    select report_id, t, commune_code, category, has_key, {block} as block,
+           unnest([b - 1, b, b + 1]) as bucket
+    from keyed
 ),
 open_incidents as (
     select incident_id, epoch(occurred_at) as t0, commune_code, category,
@@ -301,14 +165,33 @@ open_incidents as (
     where occurred_at between $lo and $hi and status not in ('faux', 'doublon')
       and commune_code is not null and category is not null
 ),
+moved as (
+    select report_id, arg_max(to_incident, move_id) as to_incident from main.report_moves group by report_id
+)
+""".replace("{block}", BLOCK_KEY.format(commune="commune_code", category="category"))
+
+# The exact candidates (may r join the incident of s?): same commune and category, s within one window
+# of r, and the incident of s begun within one window of r. Within the batch, s comes before r in
+# (occurred_at, report_id) order; its incident is only known in Python, which checks when it began.
+# Stored reports are reached through their incidents: first the open incidents begun within one window
+# of r, then the reports that belong to them now (after merges and splits), so that a file never scans
+# the whole store of reports. `{probes}` and `{incidents}` narrow the second pass to the reports left
+# by the first and the incidents they were found similar to (fixed fragments below, never input).
+EXACT = """
+create or replace temp table grp_pairs as
+with {common},
+in_batch as (
+    select p.report_id as r_id, p.t as r_t, s.report_id as s_id, s.t as s_t,
+           cast(null as bigint) as s_incident, cast(null as double) as s_t0, p.t - s.t as dt, false as s_stored
+    from probe p
+    join keyed s on s.commune_code = p.commune_code and s.category = p.category and s.b = p.bucket
+    where {probes} and (s.t < p.t or (s.t = p.t and s.report_id < p.report_id)) and p.t - s.t <= $w
+),
 near as (
     select p.report_id as r_id, p.t as r_t, i.incident_id, i.t0
     from probe p
     join open_incidents i on i.commune_code = p.commune_code and i.category = p.category and i.b = p.bucket
-    where abs(p.t - i.t0) <= $w
-),
-moved as (
-    select report_id, arg_max(to_incident, move_id) as to_incident from main.report_moves group by report_id
+    where {probes} and {incidents} and abs(p.t - i.t0) <= $w
 ),
 members as (
     select r.report_id, epoch(r.occurred_at) as t, coalesce(m.to_incident, r.incident_id) as incident_id
@@ -318,7 +201,7 @@ members as (
 ),
 stored as (
     select n.r_id, n.r_t, s.report_id as s_id, s.t as s_t, n.incident_id as s_incident, n.t0 as s_t0,
-           abs(n.r_t - s.t) as dt
+           abs(n.r_t - s.t) as dt, true as s_stored
     from near n
     join members s using (incident_id)
     where abs(n.r_t - s.t) <= $w
@@ -327,16 +210,128 @@ select * from in_batch
 union all
 select * from stored
 """
+_EVERY = "true"
+EXACT_ALL = EXACT.format(common=_COMMON, probes=_EVERY, incidents=_EVERY)
+EXACT_LEFT = EXACT.format(common=_COMMON, probes="p.report_id in (select report_id from grp_left)",
+                          incidents="i.incident_id in (select incident_id from grp_anchor_incidents)")
+
+# The first pass: the candidates that the veto does not refuse outright (a superset of the pairs that
+# could group). A report with a key meets the other keyed reports only through the keys — its key among
+# their tokens, or theirs among its tokens — and every report without one (`u` rows, and the reports of
+# incidents whose commune or category an operator changed, or that received moved reports: their
+# stored keys carry their old block). A report without a key meets every candidate, as in EXACT.
+PRUNED = """
+create or replace temp table grp_pairs as
+with {common},
+fresh_key as (
+    select k.report_id, k.kind, k.key, f.t
+    from fresh_keys k join keyed f using (report_id)
+    where k.kind in ('k', 't')
+),
+unkeyed_fresh as (select * from keyed where not has_key),
+in_batch_every as (
+    select p.report_id as r_id, p.t as r_t, s.report_id as s_id, s.t as s_t
+    from probe p
+    join keyed s on s.commune_code = p.commune_code and s.category = p.category and s.b = p.bucket
+    where not p.has_key and (s.t < p.t or (s.t = p.t and s.report_id < p.report_id)) and p.t - s.t <= $w
+    union all
+    select p.report_id, p.t, s.report_id, s.t
+    from probe p
+    join unkeyed_fresh s on s.commune_code = p.commune_code and s.category = p.category and s.b = p.bucket
+    where p.has_key and (s.t < p.t or (s.t = p.t and s.report_id < p.report_id)) and p.t - s.t <= $w
+),
+in_batch_keys as (
+    select x.report_id as a, x.t as a_t, y.report_id as c, y.t as c_t,
+           x.t > y.t or (x.t = y.t and x.report_id > y.report_id) as a_later
+    from (select * from fresh_key where kind = 'k') x
+    join (select * from fresh_key where kind = 't') y on y.key = x.key
+    where x.report_id <> y.report_id and abs(x.t - y.t) <= $w
+),
+in_batch as (
+    select r_id, r_t, s_id, s_t from in_batch_every
+    union
+    select case when a_later then a else c end, case when a_later then a_t else c_t end,
+           case when a_later then c else a end, case when a_later then c_t else a_t end
+    from in_batch_keys
+),
+near as (
+    select p.report_id as r_id, p.t as r_t, i.incident_id, i.t0
+    from probe p
+    join open_incidents i on i.commune_code = p.commune_code and i.category = p.category and i.b = p.bucket
+    where not p.has_key and abs(p.t - i.t0) <= $w
+),
+members as (
+    select r.report_id, epoch(r.occurred_at) as t, coalesce(m.to_incident, r.incident_id) as incident_id
+    from main.reports r
+    left join moved m using (report_id)
+    where r.incident_id in (select incident_id from near) or r.report_id in (select report_id from moved)
+),
+recategorised as (
+    select distinct incident_id from main.status_events where field in ('commune_code', 'category')
+),
+irregular_members as (
+    -- Reports whose stored keys may carry another block than their incident's now: moved reports, and
+    -- the reports of incidents whose commune or category an operator changed.
+    select r.report_id, epoch(r.occurred_at) as t, coalesce(m.to_incident, r.incident_id) as incident_id
+    from main.reports r
+    left join moved m using (report_id)
+    where (r.report_id in (select report_id from moved) or r.incident_id in (select incident_id from recategorised))
+      and r.occurred_at between $lo and $hi
+),
+unkeyed_stored as (
+    select report_id, epoch(occurred_at) as t, key as block
+    from main.report_keys
+    where kind = 'u' and occurred_at between $lo and $hi
+    union all
+    select m.report_id, m.t, {block_now}
+    from irregular_members m join main.incident_state i using (incident_id)
+    where i.commune_code is not null and i.category is not null
+),
+stored as (
+    select n.r_id, n.r_t, s.report_id as s_id, s.t as s_t
+    from near n join members s using (incident_id)
+    where abs(n.r_t - s.t) <= $w
+    union all
+    select p.report_id, p.t, s.report_id, s.t
+    from probe p
+    join unkeyed_stored s on s.block = p.block and floor(s.t / $w)::bigint = p.bucket
+    where p.has_key and abs(p.t - s.t) <= $w
+    union all
+    -- Each kind on its own side before the join: tokens meeting tokens ("vers", "2") would be millions.
+    select x.report_id, x.t, y.report_id, epoch(y.occurred_at)
+    from (select * from fresh_key where kind = 'k') x
+    join (select * from main.report_keys where kind = 't' and occurred_at between $lo and $hi) y on y.key = x.key
+    where abs(x.t - epoch(y.occurred_at)) <= $w
+    union all
+    select x.report_id, x.t, y.report_id, epoch(y.occurred_at)
+    from (select * from fresh_key where kind = 't') x
+    join (select * from main.report_keys where kind = 'k' and occurred_at between $lo and $hi) y on y.key = x.key
+    where abs(x.t - epoch(y.occurred_at)) <= $w
+)
+select distinct r_id, r_t, s_id, s_t, false as s_stored from in_batch
+union all
+select distinct r_id, r_t, s_id, s_t, true from stored
+""".format(common=_COMMON, block_now=BLOCK_KEY.format(commune="i.commune_code", category="i.category"))
+
+# The stored incidents that the reports left by the first pass were found similar to, as they are now.
+ANCHOR_INCIDENTS = """
+create or replace temp table grp_anchor_incidents as
+select distinct coalesce(m.to_incident, r.incident_id) as incident_id
+from main.reports r
+left join (select report_id, arg_max(to_incident, move_id) as to_incident
+           from main.report_moves group by report_id) m using (report_id)
+where r.report_id in (select report_id from grp_anchors)
+"""
 
 # What is compared of each report in a pair; reports stored before the keys existed give their text.
 TEXTS = f"""
 select report_id, match_text, match_names, null as raw from fresh
-where report_id in (select r_id from grp_pairs union all select s_id from grp_pairs where s_incident is null)
+where report_id in (select r_id from grp_pairs union all select s_id from grp_pairs where not s_stored)
 union all
 select report_id, match_text, match_names,
        case when match_text is null then left(description, {TEXT_LIMIT}) end
 from main.reports
-where report_id in (select s_id from grp_pairs where s_incident is not null)
+where report_id in (select s_id from grp_pairs where s_stored)
 """
 
 
@@ -346,56 +341,66 @@ def _joins(cur, settings: GroupSettings) -> pd.DataFrame:
     lo, hi = cur.execute("select min(occurred_at), max(occurred_at) from fresh").fetchone()
     if lo is None or window <= 0:
         return pd.DataFrame()
-    clock = [time.perf_counter()]
     delta = dt.timedelta(seconds=window)
-    cur.execute(CANDIDATES, {"w": window, "lo": lo - delta, "hi": hi + delta})
+    params = {"w": window, "lo": lo - delta, "hi": hi + delta}
+    exact = EXACT_ALL
+    if PRUNE:
+        clock = time.perf_counter()
+        first = _similar_pairs(cur, PRUNED, params, settings.threshold)
+        if first is None:
+            return pd.DataFrame()
+        unvetoed = first[~first["vetoed"]]
+        log.debug("regroupement, premier passage : %d paires semblables, %d rapports à examiner (%.0f ms)",
+                  len(first), unvetoed["r_id"].nunique(), (time.perf_counter() - clock) * 1000)
+        if unvetoed.empty:
+            return pd.DataFrame()
+        cur.register("grp_left_df", unvetoed[["r_id"]].drop_duplicates().rename(columns={"r_id": "report_id"}))
+        cur.register("grp_anchors_df", unvetoed.loc[unvetoed["s_stored"], ["s_id"]].drop_duplicates()
+                     .rename(columns={"s_id": "report_id"}))
+        cur.execute("create or replace temp table grp_left as select * from grp_left_df")
+        cur.execute("create or replace temp table grp_anchors as select * from grp_anchors_df")
+        cur.unregister("grp_left_df")
+        cur.unregister("grp_anchors_df")
+        cur.execute(ANCHOR_INCIDENTS)
+        exact = EXACT_LEFT
+    try:
+        similar = _similar_pairs(cur, exact, params, settings.threshold)
+    finally:
+        for table in ("grp_left", "grp_anchors", "grp_anchor_incidents"):
+            cur.execute(f"drop table if exists {table}")  # fixed names
+    if similar is None:
+        return pd.DataFrame()
+    similar = similar.sort_values(["r_t", "r_id", "score", "dt", "s_id"],
+                                  ascending=[True, True, False, True, True], kind="stable")
+    return _settle(similar, window)
+
+
+def _similar_pairs(cur, candidates: str, params: dict, threshold: float) -> pd.DataFrame | None:
+    """The candidate pairs of `candidates` whose texts are similar enough, with their score and whether
+    the pair is vetoed; None when there is no candidate at all."""
+    cur.execute(candidates, params)
     try:
         pairs = cur.execute("select * from grp_pairs").df()
         # As Arrow columns: a pandas frame of 100,000 strings costs more than the query.
         texts = cur.execute(TEXTS).to_arrow_table() if len(pairs) else None
     finally:
         cur.execute("drop table grp_pairs")
-    clock.append(time.perf_counter())
     if pairs.empty:
-        return pd.DataFrame()
+        return None
     ids = texts.column("report_id").to_numpy()
     first = np.sort(np.unique(ids, return_index=True)[1])  # a report reached twice counts once
-    norm = texts.column("match_text").to_numpy(zero_copy_only=False)[first]
+    words = texts.column("match_text").to_numpy(zero_copy_only=False)[first]
     names = texts.column("match_names").to_numpy(zero_copy_only=False)[first]
-    missing = np.flatnonzero(pd.isna(norm))
+    missing = np.flatnonzero(pd.isna(words))
     if len(missing):  # stored before version 5 of the schema
         keys = match_keys(texts.column("raw").to_numpy(zero_copy_only=False)[first][missing])
-        norm[missing], names[missing] = keys
-    clock.append(time.perf_counter())
+        words[missing], names[missing] = keys.words.to_pylist(), keys.names.to_pylist()
     position = pd.Index(ids[first])
     r_at, s_at = position.get_indexer(pairs["r_id"]), position.get_indexer(pairs["s_id"])
-    pairs["score"] = _similarity(norm[r_at], norm[s_at], settings.threshold)
-    keep = (pairs["score"] >= settings.threshold).to_numpy()
+    pairs["score"] = similarity(words[r_at], words[s_at], threshold)
+    keep = (pairs["score"] >= threshold).to_numpy()
     similar = pairs[keep]
-    similar = similar.assign(vetoed=_vetoes(r_at[keep], s_at[keep], norm, names)).sort_values(
-        ["r_t", "r_id", "score", "dt", "s_id"], ascending=[True, True, False, True, True], kind="stable")
-    clock.append(time.perf_counter())
-    joined = _settle(similar, window)
-    clock.append(time.perf_counter())
-    steps = np.diff(clock) * 1000
-    log.debug("regroupement : %d paires candidates, %d textes, %d paires semblables, %d rattachés "
-              "(ms : requête %.0f, textes %.0f, similarité %.0f, décision %.0f)",
-              len(pairs), len(texts), len(similar), len(joined), *steps)
-    return joined
-
-
-def _vetoes(a_at: np.ndarray, b_at: np.ndarray, norm: np.ndarray, names: np.ndarray) -> list[bool]:
-    """Whether each similar pair (a_at[i], b_at[i]) is vetoed: both name something the other does not."""
-    named = [isinstance(n, str) and n != "" for n in names]
-    mentions: dict[int, _Mentions] = {}
-
-    def of(k: int) -> _Mentions:
-        found = mentions.get(k)
-        if found is None:
-            found = mentions[k] = _mentions(norm[k], names[k])
-        return found
-
-    return [named[a] and named[b] and _conflict(of(a), of(b)) for a, b in zip(a_at.tolist(), b_at.tolist())]
+    return similar.assign(vetoed=vetoes(r_at[keep], s_at[keep], words, names))
 
 
 def _settle(pairs: pd.DataFrame, window: float) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import re
 import secrets
 import threading
 import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from vigie.config import Settings
@@ -66,7 +67,11 @@ BATCH_FILES = 100
 def process_inbox(store: Store, settings: Settings, locator: Locator | None = None,
                   after_each=None) -> list[IngestResult]:
     """Process every file waiting in the inbox, in arrival order; a file that fails is moved to failed/
-    with the error logged, and the others go on."""
+    with the error logged, and the others go on.
+
+    Two files at a time: while a batch is written (DuckDB, under the store's write lock), the next file
+    is read, parsed, validated and located in a worker thread (pyarrow and DuckDB release the GIL), so a
+    backlog of large files keeps both cores busy."""
     locator = locator or Locator(store.pack)
     results: list[IngestResult] = []
     batch: list[Prepared] = []
@@ -96,25 +101,36 @@ def process_inbox(store: Store, settings: Settings, locator: Locator | None = No
         for result in committed:
             done(result)
 
-    for path in pending(settings.inbox):
-        try:
+    paths = pending(settings.inbox)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigie-prepare") as worker:
+
+        def ahead(k: int, waiting: set[str]) -> Future | None:
+            # `waiting`: the files not yet committed; the same bytes again must wait for them.
+            return worker.submit(prepare_file, store, paths[k], locator, frozenset(waiting)) if k < len(paths) else None
+
+        future = ahead(0, set())
+        for k, path in enumerate(paths):
             try:
-                prepared = prepare_file(store, path, locator, {p.sha for p in batch})
-            except SameAsPending:  # the same bytes twice: the second is "already done" once the first is in
+                try:
+                    prepared = future.result()
+                except SameAsPending:  # the same bytes twice: the second is "already done" once the first is in
+                    flush()
+                    prepared = prepare_file(store, path, locator)
+            except Exception as exc:  # noqa: BLE001 - one bad file must never stop the inbox
+                future = ahead(k + 1, {p.sha for p in batch})
                 flush()
-                prepared = prepare_file(store, path, locator)
-        except Exception as exc:  # noqa: BLE001 - one bad file must never stop the inbox
-            flush()
-            done(_failed(store, settings, path, exc))
-            continue
-        if isinstance(prepared, IngestResult):
-            flush()
-            done(prepared)
-            continue
-        batch.append(prepared)
-        if len(batch) >= BATCH_FILES or sum(len(p.accepted) for p in batch) >= BATCH_ROWS:
-            flush()
-    flush()
+                done(_failed(store, settings, path, exc))
+                continue
+            waiting = {p.sha for p in batch} | ({prepared.sha} if isinstance(prepared, Prepared) else set())
+            future = ahead(k + 1, waiting)
+            if isinstance(prepared, IngestResult):
+                flush()
+                done(prepared)
+                continue
+            batch.append(prepared)
+            if len(batch) >= BATCH_FILES or sum(len(p.accepted) for p in batch) >= BATCH_ROWS:
+                flush()
+        flush()
     return results
 
 

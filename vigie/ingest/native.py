@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pyarrow as pa
 
 from vigie.ingest.records import (
     FeedError,
@@ -19,6 +20,7 @@ from vigie.ingest.records import (
     header_key,
     json_reason,
     map_columns,
+    read_csv_plain,
     read_csv_text,
 )
 
@@ -52,16 +54,18 @@ def parse(data: bytes, name: str) -> Parsed:
 
 
 def parse_csv(text: str) -> Parsed:
+    plain = read_csv_plain(text)
+    if plain is not None:
+        header, by_name, lines = plain
+        if len(header) <= WIDE:
+            mapping = _mapping(header)
+            records = frame_from_columns({field: by_name[col] for field, col in mapping.items()}, len(lines), lines)
+            return Parsed("native-csv", records, pa.table(by_name), len(lines), [])
     header, rows, lines, rejections = read_csv_text(text)
     received = len(rows) + len(rejections)
     if not header:
         return Parsed("native-csv", frame_from_columns({}, 0, []), pd.DataFrame(), 0, [])
-    mapping = map_columns(header, ALIASES)
-    if "description" not in mapping and "category" not in mapping:
-        raise FeedError(
-            "aucune colonne description/texte ni catégorie : ce n'est pas un fichier natif Vigie "
-            f"(colonnes lues : {', '.join(header[:12])})"
-        )
+    mapping = _mapping(header)
     index = {name: i for i, name in enumerate(header)}
     columns = {field: [row[index[col]] for row in rows] for field, col in mapping.items()}
     records = frame_from_columns(columns, len(rows), lines)
@@ -71,6 +75,16 @@ def parse_csv(text: str) -> Parsed:
     else:
         raw = pd.DataFrame(dict(zip(header, map(list, zip(*rows)))) if rows else {h: [] for h in header}, dtype=object)
     return Parsed("native-csv", records, raw, received, rejections)
+
+
+def _mapping(header: list[str]) -> dict[str, str]:
+    mapping = map_columns(header, ALIASES)
+    if "description" not in mapping and "category" not in mapping:
+        raise FeedError(
+            "aucune colonne description/texte ni catégorie : ce n'est pas un fichier natif Vigie "
+            f"(colonnes lues : {', '.join(header[:12])})"
+        )
+    return mapping
 
 
 def parse_jsonl(text: str) -> Parsed:

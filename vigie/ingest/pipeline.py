@@ -18,13 +18,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from vigie.geo import Locator
 from vigie.ingest import formats
-from vigie.ingest import group
+from vigie.ingest import group, match
 from vigie.ingest.normalize import normalize
 from vigie.ingest.records import FeedError, Parsed, Rejection
 from vigie.store import Store
+from vigie.text import as_text
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,8 @@ class Prepared:
     started: dt.datetime
     received: int
     rejections: list[Rejection]
-    accepted: pd.DataFrame
+    accepted: pa.Table  # typed, located rows with their raw record, content hash and grouping keys
+    keys: pa.Table  # index keys of the grouping: (row in `accepted`, kind, token), see vigie.ingest.match
 
 
 class SameAsPending(Exception):
@@ -122,7 +125,7 @@ def prepare_file(store: Store, path: Path, locator: Locator | None = None,
         )
     default_source = source_tag or formats.default_source(parsed.format)
     rejections = list(parsed.rejections)
-    accepted = pd.DataFrame()
+    accepted, keys = EMPTY_BATCH, EMPTY_KEYS
     if len(parsed.records):
         norm = normalize(
             parsed.records,
@@ -134,11 +137,57 @@ def prepare_file(store: Store, path: Path, locator: Locator | None = None,
         raw_json = _raw_as_json(parsed.raw)
         lines = parsed.records["line_no"].to_numpy()
         for pos, field, reason in zip(norm.rejected_rows, norm.rejected_field, norm.rejected_reason):
-            rejections.append(Rejection(int(lines[pos]), field, reason, raw_json[pos]))
-        accepted = norm.reports.copy()
-        accepted["raw"] = [raw_json[i] for i in accepted.index]
+            rejections.append(Rejection(int(lines[pos]), field, reason, raw_json[int(pos)].as_py()))
+        accepted, keys = _batch(norm.reports.append_column("raw", raw_json.take(pa.array(norm.rows))))
     return Prepared(path, original, sha, parsed.format, default_source, started, parsed.received, rejections,
-                    accepted)
+                    accepted, keys)
+
+
+# The exact-duplicate key of a report: the same channel, text, minute, place, category and point.
+CONTENT_HASH = """
+md5(concat_ws(chr(31), source, coalesce(description, ''), strftime(occurred_at, '%Y-%m-%dT%H:%M'),
+              coalesce(commune_code, place_text, ''), coalesce(category, ''),
+              coalesce(cast(round(lat, 5) as varchar), ''), coalesce(cast(round(lon, 5) as varchar), '')))
+"""
+EMPTY_KEYS = pa.table({"row": pa.array([], pa.int64()), "kind": pa.array([], pa.string()),
+                       "key": pa.array([], pa.uint64())})
+EMPTY_BATCH = pa.table({})
+# Index keys of the rows that can group (commune, category and text known), see vigie.ingest.group:
+# each distinct token and each row's block hashed once.
+BATCH_KEYS = f"""
+with blocks as (
+    select row, {group.BLOCK_KEY.format(commune="commune_code::varchar", category="category::varchar")} as block
+    from batch
+    where commune_code is not null and category is not null and description is not null
+),
+tokens as (select token, {group.TOKEN_HASH.format(token="token")} as hashed from (select distinct token from keys))
+select k.row, k.kind, case when k.kind = 'u' then b.block else xor(b.block, t.hashed) end as key
+from keys k join blocks b using (row) left join tokens t using (token)
+"""
+
+
+def _batch(table: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The accepted rows with what the transaction needs computed here, outside the write lock: the
+    content hash and, when grouping is on, the words, names and index keys of each text."""
+    import duckdb
+
+    grouping = group.GroupSettings.from_env().window_hours > 0
+    if grouping:
+        words, names, index = match.match_keys(table.column("description"))
+    else:  # grouping off: the keys are filled in at the next start with grouping on
+        words = names = pa.nulls(table.num_rows, pa.string())
+    table = table.append_column("match_text", words).append_column("match_names", names)
+    con = duckdb.connect()  # in memory, this thread's own: the store's connection stays free
+    try:
+        con.register("batch", table.append_column("row", pa.array(np.arange(table.num_rows, dtype=np.int64))))
+        hashes = con.execute(f"select {CONTENT_HASH} from batch order by row").to_arrow_table().column(0)
+        keys = EMPTY_KEYS
+        if grouping:
+            con.register("keys", index)
+            keys = con.execute(BATCH_KEYS).to_arrow_table()
+    finally:
+        con.close()
+    return table.append_column("content_hash", hashes), keys
 
 
 def commit_files(store: Store, batch: list[Prepared]) -> list[IngestResult]:
@@ -150,16 +199,11 @@ def commit_files(store: Store, batch: list[Prepared]) -> list[IngestResult]:
         cur.execute("begin")
         try:
             seqs = [cur.execute("select nextval('ingest_seq')").fetchone()[0] for _ in batch]
-            frames = [p.accepted.assign(file_no=k, ingest_seq=seqs[k]) for k, p in enumerate(batch) if len(p.accepted)]
-            accepted_of: dict[int, int] = {}
-            if frames:
-                combined = pd.concat(frames, ignore_index=True)
-                combined["pos"] = np.arange(len(combined), dtype="int64")  # files in order, then rows
-                accepted_of = _insert_reports(cur, combined)
+            accepted_of = _insert_reports(cur, batch, seqs) if any(p.accepted.num_rows for p in batch) else {}
             results = []
             for k, p in enumerate(batch):
                 n_accepted = accepted_of.get(k, 0)
-                n_duplicate = len(p.accepted) - n_accepted
+                n_duplicate = p.accepted.num_rows - n_accepted
                 _write_quarantine(cur, seqs[k], p.original, p.rejections)
                 if p.received != n_accepted + n_duplicate + len(p.rejections):
                     raise AssertionError(
@@ -223,22 +267,29 @@ def _processed(store: Store, path: Path) -> Path:
     return store.settings.processed if store.settings else path.parent / "processed"
 
 
-def _raw_as_json(raw: pd.DataFrame | pd.Series) -> list[str | None]:
+def _raw_as_json(raw: pd.DataFrame | pd.Series | pa.Table) -> pa.StringArray:
     """The original record of each row, as JSON text (computed by DuckDB for speed)."""
     if isinstance(raw, pd.Series):
-        return raw.tolist()
-    if raw.empty:
-        return [None] * len(raw)
-    if raw.shape[1] > 500:  # DuckDB's to_json over thousands of columns takes minutes; plain JSON does not
+        return as_text(raw)
+    n = raw.num_rows if isinstance(raw, pa.Table) else len(raw)
+    width = raw.num_columns if isinstance(raw, pa.Table) else raw.shape[1]
+    if not width:
+        return pa.nulls(n, pa.string())
+    if width > 500:  # DuckDB's to_json over thousands of columns takes minutes; plain JSON does not
         import json
 
-        return [json.dumps({k: None if pd.isna(v) else v for k, v in zip(raw.columns, row)}, ensure_ascii=False)
-                for row in raw.itertuples(index=False, name=None)]
+        frame = raw.to_pandas() if isinstance(raw, pa.Table) else raw
+        return pa.array([json.dumps({k: None if pd.isna(v) else v for k, v in zip(frame.columns, row)},
+                                    ensure_ascii=False) for row in frame.itertuples(index=False, name=None)],
+                        pa.string())
     import duckdb
 
     con = duckdb.connect()
-    con.register("raw_df", raw)
-    return [row[0] for row in con.execute("select to_json(r)::varchar from raw_df r").fetchall()]
+    try:
+        con.register("raw_records", raw)
+        return con.execute("select to_json(r)::varchar from raw_records r").to_arrow_table().column(0).combine_chunks()
+    finally:
+        con.close()
 
 
 NEXT_IDS = """
@@ -247,84 +298,88 @@ NEXT_IDS = """
                     (select coalesce(max(incident_id), 0) from main.incidents)) as max_id
 """
 
+# Which rows of the batch are new: not the same content or the same (source, id) as a stored report or
+# an earlier row of the batch. The batch is the small side: the stored keys are probed with the batch's
+# (a mark join the other way round builds a hash table of every stored key for each file). Only the
+# keys are read here; ids follow the batch's order, from one counter shared by reports and incidents (a
+# sequence's nextval() in INSERT … SELECT does not follow row order; safe: writes hold the store's lock).
+NEW_ROWS = """
+create or replace temp table new_rows as
+with keys as (select pos, content_hash, ref_key from batch),
+known_hash as (
+    select content_hash from main.reports where content_hash in (select content_hash from keys)
+),
+known_ref as (
+    select ref_key from main.reports where ref_key in (select ref_key from keys where ref_key is not null)
+),
+ranked as (
+    select *,
+           row_number() over (partition by content_hash order by pos) as rank_hash,
+           row_number() over (partition by coalesce(ref_key, content_hash) order by pos) as rank_ref
+    from keys
+),
+fresh as (
+    select pos from ranked
+    where rank_hash = 1 and rank_ref = 1
+      and content_hash not in (select content_hash from known_hash)
+      and (ref_key is null or ref_key not in (select ref_key from known_ref))
+)
+select pos, (select max_id from next_ids) + row_number() over (order by pos) as report_id from fresh
+"""
 
-def _insert_reports(cur, accepted: pd.DataFrame) -> dict[int, int]:
-    """Insert the new reports of a batch (columns `file_no`, `ingest_seq`, `pos`: the order of the batch)
-    and their incidents; returns how many rows of each file were accepted (the others are duplicates)."""
-    # What near-duplicate grouping compares, computed once per report and stored with it.
-    accepted = accepted.copy()
-    if group.GroupSettings.from_env().window_hours > 0:
-        accepted["match_text"], accepted["match_names"] = group.match_keys(accepted["description"].tolist())
-    else:  # grouping off: the keys are filled in at the next start with grouping on
-        accepted["match_text"] = accepted["match_names"] = pd.Series([None] * len(accepted), dtype="string",
-                                                                       index=accepted.index)
-    # As Arrow, not pandas: DuckDB scans Arrow columns in parallel, while object columns of a
-    # DataFrame are converted one Python string at a time (3× slower on a 100,000-row file).
-    cur.register("batch", pa.Table.from_pandas(accepted, preserve_index=False))
-    cur.execute(
-        """
-        create or replace temp table staged as
-        with hashed as (
-            select *,
-                   md5(concat_ws(chr(31), source, coalesce(description, ''),
-                                 strftime(occurred_at, '%Y-%m-%dT%H:%M'),
-                                 coalesce(commune_code, place_text, ''), coalesce(category, ''),
-                                 coalesce(cast(round(lat, 5) as varchar), ''),
-                                 coalesce(cast(round(lon, 5) as varchar), ''))) as content_hash
-            from batch
-        ),
-        -- The batch is the small side: probe the stored keys with the batch's (a mark join the other
-        -- way round builds a hash table of every stored key for each file).
-        known_hash as (
-            select content_hash from main.reports where content_hash in (select content_hash from hashed)
-        ),
-        known_ref as (
-            select ref_key from main.reports where ref_key in (select ref_key from hashed where ref_key is not null)
-        ),
-        ranked as (
-            select *,
-                   row_number() over (partition by content_hash order by pos) as rank_hash,
-                   row_number() over (partition by coalesce(ref_key, content_hash) order by pos) as rank_ref
-            from hashed
-        )
-        select * exclude (rank_hash, rank_ref),
-               rank_hash > 1 or rank_ref > 1
-               or content_hash in (select content_hash from known_hash)
-               or (ref_key is not null and ref_key in (select ref_key from known_ref))
-               as is_duplicate
-        from ranked
-        """
-    )
-    cur.unregister("batch")
-    # Ids follow the file's order, from one counter shared by reports and incidents (a sequence's
-    # nextval() in INSERT … SELECT does not follow row order). Safe: writes hold the store's lock.
-    cur.execute(NEXT_IDS)
-    cur.execute(
-        """
-        create or replace temp table fresh as
-        select (select max_id from next_ids) + row_number() over (order by pos) as report_id,
-               * exclude (is_duplicate)
-        from staged where not is_duplicate
-        """
-    )
-    group.assign_incidents(cur)
-    cur.execute(
-        """
-        insert into main.reports
-        select report_id, ingest_seq, source, source_ref, received_at, reported_at, occurred_at, occurred_local,
-               lat, lon, place_text, commune_code, departement_code, geo_precision, category, severity,
-               description, language, reporter_name, reporter_phone, reporter_contact, flags,
-               raw::json, ref_key, content_hash, incident_id, match_text, match_names,
-               -- search_text, null where the incident's title holds the description (see 006_search_text.sql)
-               case when incident_id <> report_id or length(description::varchar) > 280
-                    then strip_accents(lower(description::varchar)) end
-        from fresh
-        """
-    )
-    counts = dict(cur.execute("select file_no, count(*) from fresh group by file_no").fetchall())
-    cur.execute("drop table fresh")
-    cur.execute("drop table staged")
-    cur.execute("drop table next_ids")
+# What grouping and the incidents need of the new reports (not their raw record nor their reporter).
+FRESH = """
+create or replace temp table fresh as
+select n.report_id, b.pos, b.file_no, b.received_at, b.occurred_at, b.occurred_local, b.commune_code,
+       b.departement_code, b.lat, b.lon, b.geo_precision, b.category, b.severity, b.description,
+       b.place_text, b.source, b.match_text, b.match_names
+from batch b join new_rows n using (pos)
+"""
+
+INSERT_REPORTS = """
+insert into main.reports
+select f.report_id, b.ingest_seq, b.source, b.source_ref, b.received_at, b.reported_at, b.occurred_at,
+       b.occurred_local, b.lat, b.lon, b.place_text, b.commune_code, b.departement_code, b.geo_precision,
+       b.category, b.severity, b.description, b.language, b.reporter_name, b.reporter_phone,
+       b.reporter_contact, b.flags, b.raw::json, b.ref_key, b.content_hash, f.incident_id, b.match_text,
+       b.match_names,
+       -- search_text, null where the incident's title holds the description (see 006_search_text.sql)
+       case when f.incident_id <> f.report_id or length(b.description::varchar) > 280
+            then strip_accents(lower(b.description::varchar)) end
+from batch b join fresh f using (pos)
+order by f.report_id
+"""
+
+
+def _insert_reports(cur, files: list[Prepared], seqs: list[int]) -> dict[int, int]:
+    """Insert the new reports of a batch of files and their incidents, as if the files were one (in
+    order); returns how many rows of each file were accepted (the others are duplicates)."""
+    parts = [(k, p) for k, p in enumerate(files) if p.accepted.num_rows]
+    offsets = np.cumsum([0] + [p.accepted.num_rows for _, p in parts])
+    batch = pa.concat_tables(
+        [p.accepted.append_column("file_no", pa.repeat(pa.scalar(k, pa.int64()), p.accepted.num_rows))
+          .append_column("ingest_seq", pa.repeat(pa.scalar(seqs[k], pa.int64()), p.accepted.num_rows))
+         for k, p in parts], promote_options="permissive")
+    batch = batch.append_column("pos", pa.array(np.arange(batch.num_rows, dtype=np.int64)))
+    batch_keys = pa.concat_tables(
+        [p.keys.set_column(0, "pos", pc.add(p.keys.column("row"), pa.scalar(int(o), pa.int64())))
+         for (_, p), o in zip(parts, offsets)])
+    cur.register("batch", batch)
+    cur.register("batch_keys", batch_keys)
+    try:
+        cur.execute(NEXT_IDS)
+        cur.execute(NEW_ROWS)
+        cur.execute(FRESH)
+        cur.execute("create or replace temp table fresh_keys as "
+                    "select n.report_id, k.kind, k.key from batch_keys k join new_rows n using (pos)")
+        group.assign_incidents(cur)
+        cur.execute(INSERT_REPORTS)
+        counts = dict(cur.execute("select file_no, count(*) from fresh group by file_no").fetchall())
+    finally:
+        cur.unregister("batch")
+        cur.unregister("batch_keys")
+    for table in ("fresh", "fresh_keys", "new_rows", "next_ids"):
+        cur.execute(f"drop table if exists {table}")  # fixed names
     return counts
 
 
