@@ -131,7 +131,7 @@ class Store:
         first start with grouping on."""
         from vigie.ingest.group import GroupSettings
         from vigie.ingest.match import index_rows, match_keys
-        from vigie.ingest.pipeline import BATCH_KEYS
+        from vigie.ingest.pipeline import BATCH_KEYS, BLOCK
 
         if GroupSettings.from_env().window_hours <= 0:
             return  # grouping off: nothing reads the keys
@@ -159,11 +159,13 @@ class Store:
             if not rows.num_rows:
                 return
             index = index_rows(rows.column("match_text").combine_chunks(), rows.column("match_names").combine_chunks())
-            cur.register("batch", rows.append_column("row", pa.array(np.arange(rows.num_rows, dtype=np.int64))))
+            cur.register("rows_in", rows.append_column("row", pa.array(np.arange(rows.num_rows, dtype=np.int64))))
+            cur.execute(f"create or replace temp table batch as select *, {BLOCK} as block from rows_in")
             cur.register("keys", index)
             cur.execute(f"insert into main.report_keys select b.report_id, b.occurred_at, k.kind, k.key "
                         f"from ({BATCH_KEYS}) k join batch b using (row)")
-            cur.unregister("batch")
+            cur.execute("drop table batch")
+            cur.unregister("rows_in")
             cur.unregister("keys")
 
     def _ensure_current_table(self) -> bool:
@@ -182,13 +184,16 @@ class Store:
         cur.execute("create table main.incident_current as select * from main.incident_state_live limit 0")
         return True
 
-    def refresh_current(self, full: bool = False) -> None:
+    def refresh_current(self, full: bool = False, cur: duckdb.DuckDBPyConnection | None = None) -> None:
         """Bring main.incident_current up to date with the incidents and events written since the last
         refresh. It is a cache of main.incident_state_live: the audit trail stays the source of truth,
-        and `full=True` rebuilds it from there."""
+        and `full=True` rebuilds it from there. With `cur`, inside that cursor's open transaction (the
+        ingest refreshes the incidents it wrote before it commits: one commit, never a stale cache)."""
         with self.write_lock:
-            cur = self.raw_cursor()
-            cur.execute("begin")
+            own = cur is None
+            cur = self.raw_cursor() if own else cur
+            if own:
+                cur.execute("begin")
             try:
                 if full:
                     cur.execute("delete from main.incident_current")
@@ -224,9 +229,11 @@ class Store:
                                union all
                                select 'current_move_id', cast(coalesce(max(move_id), 0) as varchar)
                                from main.report_moves""")
-                cur.execute("commit")
+                if own:
+                    cur.execute("commit")
             except Exception:
-                cur.execute("rollback")
+                if own:
+                    cur.execute("rollback")
                 raise
 
     def _load_geography(self) -> bool:

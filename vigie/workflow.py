@@ -206,7 +206,8 @@ class Workflow:
                 cur.execute(
                     """insert into main.incidents
                        select $new, $at, occurred_at, occurred_local, commune_code, departement_code, lat, lon,
-                              geo_precision, category, severity, left(description, 280), place_text, source
+                              geo_precision, category, severity, left(description, 280), place_text, source,
+                              null, null
                        from main.reports where report_id = $r""",
                     {"new": new_id, "at": _now(), "r": report_id},
                 )

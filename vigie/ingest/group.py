@@ -120,7 +120,8 @@ def assign_incidents(cur, settings: GroupSettings | None = None) -> None:
         """
         insert into main.incidents
         select incident_id, received_at, occurred_at, occurred_local, commune_code, departement_code,
-               lat, lon, geo_precision, category, severity, left(description::varchar, 280), place_text, source
+               lat, lon, geo_precision, category, severity, left(description::varchar, 280), place_text, source,
+               search_title, search_place
         from fresh
         where incident_id = report_id
         """
@@ -148,15 +149,13 @@ TOKEN_HASH = "md5_number_lower({token})"
 _COMMON = """
 keyed as (
     select f.report_id, epoch(f.occurred_at) as t, f.commune_code::varchar as commune_code,
-           f.category::varchar as category, floor(epoch(f.occurred_at) / $w)::bigint as b,
+           f.category::varchar as category, f.block, floor(epoch(f.occurred_at) / $w)::bigint as b,
            f.report_id in (select report_id from fresh_keys where kind = 'k') as has_key
     from fresh f
     where f.commune_code is not null and f.category is not null and f.description is not null
 ),
 probe as (
-    select report_id, t, commune_code, category, has_key, {block} as block,
-           unnest([b - 1, b, b + 1]) as bucket
-    from keyed
+    select report_id, t, commune_code, category, has_key, block, unnest([b - 1, b, b + 1]) as bucket from keyed
 ),
 open_incidents as (
     select incident_id, epoch(occurred_at) as t0, commune_code, category,
@@ -168,7 +167,7 @@ open_incidents as (
 moved as (
     select report_id, arg_max(to_incident, move_id) as to_incident from main.report_moves group by report_id
 )
-""".replace("{block}", BLOCK_KEY.format(commune="commune_code", category="category"))
+"""
 
 # The exact candidates (may r join the incident of s?): same commune and category, s within one window
 # of r, and the incident of s begun within one window of r. Within the batch, s comes before r in

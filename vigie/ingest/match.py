@@ -132,7 +132,6 @@ def _as_text(value) -> str:
 # once, then cut into words by Arrow: a million texts never become a million Python lists.
 
 _SEP = "\x1e"
-_LOWER_SEP = _LOWER[:0x1E] + b"\x1e" + _LOWER[0x1F:]
 _CASED_SEP = _CASED[:0x1E] + b"\x1e" + _CASED[0x1F:]
 _A_SMS_KEYS = pa.array(sorted(SMS_WORDS))
 _A_SMS_VALUES = pa.array([SMS_WORDS[k] for k in sorted(SMS_WORDS)])
@@ -161,12 +160,16 @@ def match_keys(texts) -> Keys:
     n = len(texts)
     if not n:
         return Keys(pa.array([], pa.string()), pa.array([], pa.string()), _index(*_no_tokens(), *_no_tokens(), 0))
-    folded = _fold_batch(texts)
-    tokens, rows = _tokens(folded.translate(_LOWER_SEP))
+    # One cut into tokens serves both: the words (lower-cased tokens other than the clause ends, which is
+    # what `_LOWER` gives) and the names (which need the case and the clause ends).
+    cased, rows = _tokens(_fold_batch(texts).replace(b" - ", b" | ").translate(_CASED_SEP).replace(b"|", b" | "))
+    lower = pc.ascii_lower(cased)
+    name_values, name_rows = _batch_names(cased, lower, rows)
+    word = pc.not_equal(cased, "|")
+    tokens, rows = pc.filter(lower, word), rows[np.asarray(word)]
     tokens = pc.coalesce(pc.take(_A_SMS_VALUES, pc.index_in(tokens, value_set=_A_SMS_KEYS)), tokens)
     keep = pc.invert(pc.is_in(tokens, value_set=_A_DROPPED))
     tokens, rows = pc.filter(tokens, keep), rows[np.asarray(keep)]
-    name_values, name_rows = _batch_names(folded)
     # An SMS expansion ("bureau vote") is one word of the text but two words to compare.
     word_tokens, word_rows = _split_rows(tokens, rows)
     return Keys(_join_rows(tokens, rows, n), _join_rows(name_values, name_rows, n),
@@ -231,13 +234,11 @@ def _distinct_sorted(values: pa.Array, rows: np.ndarray) -> tuple[pa.Array, np.n
     return pc.take(dictionary, pa.array(order[combined % len(dictionary)])), combined // len(dictionary)
 
 
-def _batch_names(folded: bytes) -> tuple[pa.Array, np.ndarray]:
-    """`_names` of every text, as (name, row) sorted by row then name: tokens are words or "|" (a clause
-    end); a name is a capitalised word right after a word, a clock time, or a number right after
-    n°/no/BV."""
-    tokens, rows = _tokens(folded.replace(b" - ", b" | ").translate(_CASED_SEP).replace(b"|", b" | "))
+def _batch_names(tokens: pa.Array, lower: pa.Array, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """`_names` of every text, as (name, row) sorted by row then name, from the batch's tokens (words or
+    "|", a clause end) with their case and lower-cased: a name is a capitalised word right after a word,
+    a clock time, or a number right after n°/no/BV."""
     m = len(tokens)
-    lower = pc.ascii_lower(tokens)
     same_text = np.zeros(m, dtype=bool)
     same_text[1:] = rows[1:] == rows[:-1]
     after_word = np.zeros(m, dtype=bool)

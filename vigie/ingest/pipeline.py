@@ -152,23 +152,28 @@ md5(concat_ws(chr(31), source, coalesce(description, ''), strftime(occurred_at, 
 EMPTY_KEYS = pa.table({"row": pa.array([], pa.int64()), "kind": pa.array([], pa.string()),
                        "key": pa.array([], pa.uint64())})
 EMPTY_BATCH = pa.table({})
-# Index keys of the rows that can group (commune, category and text known), see vigie.ingest.group:
-# each distinct token and each row's block hashed once.
+# The block of a row (its commune and category, hashed; see vigie.ingest.group), when it can group.
+BLOCK = f"""
+case when commune_code is not null and category is not null and description is not null
+     then {group.BLOCK_KEY.format(commune="commune_code::varchar", category="category::varchar")} end
+"""
+# What the search compares of the incident a row may found: its title and place, folded as in state.sql.
+SEARCH_KEYS = """
+strip_accents(lower(left(description::varchar, 280))) as search_title,
+strip_accents(lower(place_text::varchar)) as search_place
+"""
+# Index keys of the rows that can group (those with a block): each distinct token hashed once.
 BATCH_KEYS = f"""
-with blocks as (
-    select row, {group.BLOCK_KEY.format(commune="commune_code::varchar", category="category::varchar")} as block
-    from batch
-    where commune_code is not null and category is not null and description is not null
-),
-tokens as (select token, {group.TOKEN_HASH.format(token="token")} as hashed from (select distinct token from keys))
+with tokens as (select token, {group.TOKEN_HASH.format(token="token")} as hashed from (select distinct token from keys))
 select k.row, k.kind, case when k.kind = 'u' then b.block else xor(b.block, t.hashed) end as key
-from keys k join blocks b using (row) left join tokens t using (token)
+from keys k join batch b using (row) left join tokens t using (token)
+where b.block is not null
 """
 
 
 def _batch(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     """The accepted rows with what the transaction needs computed here, outside the write lock: the
-    content hash and, when grouping is on, the words, names and index keys of each text."""
+    content hash, the block and, when grouping is on, the words, names and index keys of each text."""
     import duckdb
 
     grouping = group.GroupSettings.from_env().window_hours > 0
@@ -179,15 +184,19 @@ def _batch(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     table = table.append_column("match_text", words).append_column("match_names", names)
     con = duckdb.connect()  # in memory, this thread's own: the store's connection stays free
     try:
-        con.register("batch", table.append_column("row", pa.array(np.arange(table.num_rows, dtype=np.int64))))
-        hashes = con.execute(f"select {CONTENT_HASH} from batch order by row").to_arrow_table().column(0)
+        con.register("rows_in", table.append_column("row", pa.array(np.arange(table.num_rows, dtype=np.int64))))
+        computed = con.execute(f"select {CONTENT_HASH} as content_hash, {BLOCK} as block, {SEARCH_KEYS} "
+                               "from rows_in order by row").to_arrow_table()
+        for name in computed.column_names:
+            table = table.append_column(name, computed.column(name))
         keys = EMPTY_KEYS
         if grouping:
+            con.register("batch", table.append_column("row", pa.array(np.arange(table.num_rows, dtype=np.int64))))
             con.register("keys", index)
             keys = con.execute(BATCH_KEYS).to_arrow_table()
     finally:
         con.close()
-    return table.append_column("content_hash", hashes), keys
+    return table, keys
 
 
 def commit_files(store: Store, batch: list[Prepared]) -> list[IngestResult]:
@@ -225,13 +234,14 @@ def commit_files(store: Store, batch: list[Prepared]) -> list[IngestResult]:
                 )
                 results.append(IngestResult(p.original, seqs[k], p.format, p.received, n_accepted, n_duplicate,
                                             len(p.rejections)))
+            store.refresh_current(cur=cur)  # the incidents written, in the same transaction
             cur.execute("commit")
         except Exception:
             cur.execute("rollback")
             raise
     # Committed: nothing after this point may make the caller retry the batch (its rows would come back
     # as duplicates). A file that cannot be moved stays in the inbox and is moved as "already done" next
-    # time; a failed refresh of the state is redone by the next write.
+    # time; the pages' caches are invalidated by the version bump.
     for p in batch:
         try:
             _move(p.path, _processed(store, p.path))
@@ -332,7 +342,7 @@ FRESH = """
 create or replace temp table fresh as
 select n.report_id, b.pos, b.file_no, b.received_at, b.occurred_at, b.occurred_local, b.commune_code,
        b.departement_code, b.lat, b.lon, b.geo_precision, b.category, b.severity, b.description,
-       b.place_text, b.source, b.match_text, b.match_names
+       b.place_text, b.source, b.match_text, b.match_names, b.block, b.search_title, b.search_place
 from batch b join new_rows n using (pos)
 """
 

@@ -76,8 +76,8 @@ final as (
         -- Kept here so that no dashboard query computes them over every incident: the text the
         -- search compares (folded like reports.search_text), the delays whose medians the overview
         -- shows, and the commune's centre, the only position a journalist is given.
-        strip_accents(lower(i.title))                          as search_title,
-        strip_accents(lower(i.place_text))                     as search_place,
+        coalesce(i.search_title, strip_accents(lower(i.title))) as search_title,
+        coalesce(i.search_place, strip_accents(lower(i.place_text))) as search_place,
         case when l.verified_at >= i.occurred_at
              then epoch(l.verified_at - i.occurred_at) / 60.0 end   as verify_minutes,
         case when l.resolved_at >= l.escalated_at
