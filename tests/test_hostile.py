@@ -227,6 +227,17 @@ def test_control_characters_are_stripped(corpus):
     assert reports_of(corpus, "control_characters.csv")["CTL-NUL"]["description"] == "un octet NUL perdu  au milieu"
 
 
+def test_search_keys_written_at_ingest_are_the_folded_title_and_place(corpus):
+    """An incident's search keys are folded before the write lock; they must be what the search would
+    fold itself, whatever the text (controls, HTML, 10 MB, every encoding of the corpus)."""
+    cur = corpus["store"].raw_cursor()
+    n, differ = cur.execute(
+        """select count(*), count(*) filter (where search_title is distinct from strip_accents(lower(title))
+                                             or search_place is distinct from strip_accents(lower(place_text)))
+           from main.incidents""").fetchone()
+    assert n > 50 and differ == 0
+
+
 def test_html_is_stored_as_plain_text(corpus):
     got = reports_of(corpus, "html_everywhere.csv")
     row = next(iter(got.values()))
