@@ -283,9 +283,11 @@ class Store:
         """Bumped after every committed write; cached query results are keyed on it."""
         return self._version
 
-    def bump(self) -> int:
-        """After every committed write: refresh the current-state cache, then invalidate cached results."""
-        self.refresh_current()
+    def bump(self, refreshed: bool = False) -> int:
+        """After every committed write: refresh the current-state cache (unless the write did it inside its
+        own transaction), then invalidate cached results."""
+        if not refreshed:
+            self.refresh_current()
         with self._version_lock:
             self._version += 1
             return self._version

@@ -247,10 +247,7 @@ def commit_files(store: Store, batch: list[Prepared]) -> list[IngestResult]:
             _move(p.path, _processed(store, p.path))
         except OSError as exc:
             log.error("%s : enregistré mais pas déplacé (%s) ; il le sera au prochain passage", p.path.name, exc)
-    try:
-        store.bump()
-    except Exception:  # noqa: BLE001
-        log.exception("actualisation de l'état après l'enregistrement de %d fichier(s)", len(batch))
+    store.bump(refreshed=True)
     return results
 
 
