@@ -169,13 +169,28 @@ moved as (
 )
 """
 
+# Stored reports are reached through their incidents: first the open incidents of r's block begun within
+# one window of r, then the reports that belong to them now (after merges and splits), so that a file
+# never scans the whole store of reports. `{probes}`: which new reports look (a fixed fragment).
+_NEAR = """
+near as (
+    select p.report_id as r_id, p.t as r_t, i.incident_id, i.t0
+    from probe p
+    join open_incidents i on i.commune_code = p.commune_code and i.category = p.category and i.b = p.bucket
+    where {probes} and abs(p.t - i.t0) <= $w
+),
+members as (
+    select r.report_id, epoch(r.occurred_at) as t, coalesce(m.to_incident, r.incident_id) as incident_id
+    from main.reports r
+    left join moved m using (report_id)
+    where r.incident_id in (select incident_id from near) or r.report_id in (select report_id from moved)
+)"""
+
 # The exact candidates (may r join the incident of s?): same commune and category, s within one window
 # of r, and the incident of s begun within one window of r. Within the batch, s comes before r in
 # (occurred_at, report_id) order; its incident is only known in Python, which checks when it began.
-# Stored reports are reached through their incidents: first the open incidents begun within one window
-# of r, then the reports that belong to them now (after merges and splits), so that a file never scans
-# the whole store of reports. `{probes}` and `{incidents}` narrow the second pass to the reports left
-# by the first and the incidents they were found similar to (fixed fragments below, never input).
+# `{probes}` (and the same in `{near}`, with the incidents) narrow the second pass to the reports left by
+# the first and the incidents they were found similar to (fixed fragments below, never input).
 EXACT = """
 create or replace temp table grp_pairs as
 with {common},
@@ -186,18 +201,7 @@ in_batch as (
     join keyed s on s.commune_code = p.commune_code and s.category = p.category and s.b = p.bucket
     where {probes} and (s.t < p.t or (s.t = p.t and s.report_id < p.report_id)) and p.t - s.t <= $w
 ),
-near as (
-    select p.report_id as r_id, p.t as r_t, i.incident_id, i.t0
-    from probe p
-    join open_incidents i on i.commune_code = p.commune_code and i.category = p.category and i.b = p.bucket
-    where {probes} and {incidents} and abs(p.t - i.t0) <= $w
-),
-members as (
-    select r.report_id, epoch(r.occurred_at) as t, coalesce(m.to_incident, r.incident_id) as incident_id
-    from main.reports r
-    left join moved m using (report_id)
-    where r.incident_id in (select incident_id from near) or r.report_id in (select report_id from moved)
-),
+{near},
 stored as (
     select n.r_id, n.r_t, s.report_id as s_id, s.t as s_t, n.incident_id as s_incident, n.t0 as s_t0,
            abs(n.r_t - s.t) as dt, true as s_stored
@@ -210,9 +214,10 @@ union all
 select * from stored
 """
 _EVERY = "true"
-EXACT_ALL = EXACT.format(common=_COMMON, probes=_EVERY, incidents=_EVERY)
-EXACT_LEFT = EXACT.format(common=_COMMON, probes="p.report_id in (select report_id from grp_left)",
-                          incidents="i.incident_id in (select incident_id from grp_anchor_incidents)")
+_LEFT = "p.report_id in (select report_id from grp_left)"
+EXACT_ALL = EXACT.format(common=_COMMON, probes=_EVERY, near=_NEAR.format(probes=_EVERY))
+EXACT_LEFT = EXACT.format(common=_COMMON, probes=_LEFT, near=_NEAR.format(
+    probes=f"{_LEFT} and i.incident_id in (select incident_id from grp_anchor_incidents)"))
 
 # The first pass: the candidates that the veto does not refuse outright (a superset of the pairs that
 # could group). A report with a key meets the other keyed reports only through the keys — its key among
@@ -253,18 +258,7 @@ in_batch as (
            case when a_later then c else a end, case when a_later then c_t else a_t end
     from in_batch_keys
 ),
-near as (
-    select p.report_id as r_id, p.t as r_t, i.incident_id, i.t0
-    from probe p
-    join open_incidents i on i.commune_code = p.commune_code and i.category = p.category and i.b = p.bucket
-    where not p.has_key and abs(p.t - i.t0) <= $w
-),
-members as (
-    select r.report_id, epoch(r.occurred_at) as t, coalesce(m.to_incident, r.incident_id) as incident_id
-    from main.reports r
-    left join moved m using (report_id)
-    where r.incident_id in (select incident_id from near) or r.report_id in (select report_id from moved)
-),
+{near},
 recategorised as (
     select distinct incident_id from main.status_events where field in ('commune_code', 'category')
 ),
@@ -310,7 +304,8 @@ stored as (
 select distinct r_id, r_t, s_id, s_t, false as s_stored from in_batch
 union all
 select distinct r_id, r_t, s_id, s_t, true from stored
-""".format(common=_COMMON, block_now=BLOCK_KEY.format(commune="i.commune_code", category="i.category"))
+""".format(common=_COMMON, near=_NEAR.format(probes="not p.has_key"),
+           block_now=BLOCK_KEY.format(commune="i.commune_code", category="i.category"))
 
 # The stored incidents that the reports left by the first pass were found similar to, as they are now.
 ANCHOR_INCIDENTS = """

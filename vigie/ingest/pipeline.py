@@ -305,32 +305,34 @@ NEXT_IDS = """
                     (select coalesce(max(incident_id), 0) from main.incidents)) as max_id
 """
 
-# Which rows of the batch are new: not the same content or the same (source, id) as a stored report or
-# an earlier row of the batch. The batch is the small side: the stored keys are probed with the batch's
-# (a mark join the other way round builds a hash table of every stored key for each file). Only the
-# keys are read here; ids follow the batch's order, from one counter shared by reports and incidents (a
-# sequence's nextval() in INSERT … SELECT does not follow row order; safe: writes hold the store's lock).
-NEW_ROWS = """
-create or replace temp table new_rows as
-with keys as (select pos, content_hash, ref_key from batch),
-known_hash as (
-    select content_hash from main.reports where content_hash in (select content_hash from keys)
-),
-known_ref as (
-    select ref_key from main.reports where ref_key in (select ref_key from keys where ref_key is not null)
-),
+# Which rows of a batch are new: the first of their content and of their (source, id) in the batch,
+# and neither known in `table`. The batch is the small side: the stored keys are probed with the batch's
+# (a mark join the other way round builds a hash table of every stored key for each file). `{rows}` and
+# `{table}` are fixed names (reports here, rallies in vigie.ingest.tables), never input.
+FIRST_NEW = """
 ranked as (
     select *,
            row_number() over (partition by content_hash order by pos) as rank_hash,
            row_number() over (partition by coalesce(ref_key, content_hash) order by pos) as rank_ref
-    from keys
+    from {rows}
 ),
 fresh as (
-    select pos from ranked
+    select * from ranked
     where rank_hash = 1 and rank_ref = 1
-      and content_hash not in (select content_hash from known_hash)
-      and (ref_key is null or ref_key not in (select ref_key from known_ref))
+      and content_hash not in (
+          select content_hash from main.{table} where content_hash in (select content_hash from {rows}))
+      and (ref_key is null or ref_key not in (
+          select ref_key from main.{table} where ref_key in (select ref_key from {rows} where ref_key is not null)))
 )
+"""
+
+# Only the keys are read here; ids follow the batch's order, from one counter shared by reports and
+# incidents (a sequence's nextval() in INSERT … SELECT does not follow row order; safe: writes hold the
+# store's lock).
+NEW_ROWS = f"""
+create or replace temp table new_rows as
+with keys as (select pos, content_hash, ref_key from batch),
+{FIRST_NEW.format(rows="keys", table="reports")}
 select pos, (select max_id from next_ids) + row_number() over (order by pos) as report_id from fresh
 """
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from vigie.geo import Locator
-from vigie.ingest.pipeline import IngestResult, utcnow
+from vigie.ingest.pipeline import FIRST_NEW, IngestResult, utcnow
 from vigie.ingest.records import FeedError, Parsed, Rejection, decode, header_key, sniff_delimiter
 from vigie.store import Store
 from vigie.text import match_key
@@ -120,18 +120,7 @@ INSERTS = {
                                     commune_code, coalesce(place, ''))) as content_hash
             from typed
         ),
-        ranked as (
-            select *,
-                   row_number() over (partition by content_hash order by pos) as rank_hash,
-                   row_number() over (partition by coalesce(ref_key, content_hash) order by pos) as rank_ref
-            from hashed
-        ),
-        fresh as (
-            select * from ranked
-            where rank_hash = 1 and rank_ref = 1
-              and content_hash not in (select content_hash from main.rallies)
-              and (ref_key is null or ref_key not in (select ref_key from main.rallies where ref_key is not null))
-        )
+        """ + FIRST_NEW.format(rows="hashed", table="rallies") + """
         select (select coalesce(max(rally_id), 0) from main.rallies) + row_number() over (order by pos),
                $seq, source, source_ref, party, starts_at, starts_local, commune_code, place,
                expected_attendance, protection_status, unit, raw::json, ref_key, content_hash
