@@ -178,13 +178,15 @@ class InboxWatcher(threading.Thread):
 
     def run(self) -> None:
         while not self.stop_event.is_set():
+            busy = False
             try:
-                process_inbox(self.store, self.settings, self.locator, self.after_each)
+                busy = bool(process_inbox(self.store, self.settings, self.locator, self.after_each))
                 self.last_error = None
             except Exception as exc:  # noqa: BLE001 - keep watching; the error shows on the Sources page
                 self.last_error = str(exc)
                 log.exception("boîte de réception : erreur")
-            self.stop_event.wait(self.poll)
+            # After work, look again at once: files that came while a batch was written are waiting.
+            self.stop_event.wait(0 if busy else self.poll)
 
     def stop(self) -> None:
         self.stop_event.set()
