@@ -214,6 +214,7 @@ def test_reports_stored_before_the_grouping_keys_still_attract(settings, reopen)
         ingest(store, settings, [["K1", "observateurs", "05/01/2023 14:30", "Abomey-Calavi", "violence", "3", CLASH]],
                "ancien.csv")
         store.raw_cursor().execute("update main.reports set match_text = null, match_names = null")
+        store.raw_cursor().execute("delete from meta where key = 'grouping_keys'")  # as a store of then
         if reopen:
             store.close()
             store = Store.open(settings)
@@ -239,6 +240,7 @@ def test_reports_stored_without_index_keys_are_indexed_at_the_next_start(setting
         written = store.raw_cursor().execute(keys).fetchall()
         assert {kind for _, kind, _ in written} == {"k", "t", "u"}
         store.raw_cursor().execute("delete from main.report_keys")
+        store.raw_cursor().execute("delete from meta where key = 'grouping_keys'")  # as a store of then
         store.close()
         store = Store.open(settings)
         assert store.raw_cursor().execute(keys).fetchall() == written
@@ -246,6 +248,26 @@ def test_reports_stored_without_index_keys_are_indexed_at_the_next_start(setting
                                   "Selon la police : bourrage d'urne au bureau n° 3 de l'EPP Ouando vers 9h30"]],
                "nouveau.csv")
         assert groups(store) == {"I1": "I1", "I2": "I2", "I3": "I1"}
+    finally:
+        store.close()
+
+
+def test_reports_loaded_with_grouping_off_get_their_keys_at_the_next_start(settings, monkeypatch):
+    monkeypatch.setenv("VIGIE_GROUP_WINDOW_HOURS", "0")  # a historical load
+    store = Store.open(settings)
+    try:
+        ingest(store, settings, [["O1", "observateurs", "05/01/2023 14:30", "Abomey-Calavi", "violence", "3", CLASH]],
+               "historique.csv")
+        assert store.raw_cursor().execute("select count(*) from main.report_keys").fetchone()[0] == 0
+    finally:
+        store.close()
+    monkeypatch.delenv("VIGIE_GROUP_WINDOW_HOURS")
+    store = Store.open(settings)
+    try:
+        assert store.raw_cursor().execute("select count(*) from main.report_keys").fetchone()[0] > 0
+        ingest(store, settings, [["O2", "sms", "05/01/2023 15:00", "Abomey-Calavi", "violence", "2", CLASH_SMS]],
+               "direct.csv")
+        assert groups(store) == {"O1": "O1", "O2": "O1"}
     finally:
         store.close()
 

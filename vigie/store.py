@@ -136,6 +136,10 @@ class Store:
         if GroupSettings.from_env().window_hours <= 0:
             return  # grouping off: nothing reads the keys
         cur = self.con.cursor()
+        # Set once every report has its keys, cleared by an ingest with grouping off: a start does not
+        # scan a million reports to find none.
+        if cur.execute("select value from meta where key = 'grouping_keys'").fetchone() == ("complete",):
+            return
         while True:
             rows = cur.execute(
                 """select report_id, description from main.reports
@@ -157,7 +161,7 @@ class Store:
                      and r.match_text is not null
                    limit $n""", {"n": chunk}).to_arrow_table()
             if not rows.num_rows:
-                return
+                break
             index = index_rows(rows.column("match_text").combine_chunks(), rows.column("match_names").combine_chunks())
             cur.register("rows_in", rows.append_column("row", pa.array(np.arange(rows.num_rows, dtype=np.int64))))
             cur.execute(f"create or replace temp table batch as select *, {BLOCK} as block from rows_in")
@@ -167,6 +171,7 @@ class Store:
             cur.execute("drop table batch")
             cur.unregister("rows_in")
             cur.unregister("keys")
+        cur.execute("insert or replace into meta values ('grouping_keys', 'complete')")
 
     def _ensure_current_table(self) -> bool:
         """Create main.incident_current with the live view's columns; True when it must be rebuilt."""

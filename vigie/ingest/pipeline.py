@@ -394,6 +394,9 @@ def _insert_reports(cur, files: list[Prepared], seqs: list[int]) -> dict[int, in
                     "select n.report_id, k.kind, k.key from batch_keys k join new_rows n using (pos)")
         group.assign_incidents(cur)
         cur.execute(INSERT_REPORTS)
+        # Reports without grouping keys (grouping off): the next start with grouping on computes them.
+        cur.execute("delete from meta where key = 'grouping_keys' and exists "
+                    "(select 1 from fresh where match_text is null and description is not null)")
         counts = dict(cur.execute("select file_no, count(*) from fresh group by file_no").fetchall())
     finally:
         cur.unregister("batch")
