@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import make_settings
 from vigie.config import PACKS_DIR
+from vigie import geo
 from vigie.geo import Locator, load_pack
 from vigie.ingest.inbox import drop_file, process_inbox
 from vigie.store import Store
@@ -295,3 +296,14 @@ def test_niger_store_and_ingest_round_trip(tmp_path, niger):
     assert by_ref["NE-4"][:2] == (None, "none") and "outside_country" in by_ref["NE-4"][2]
     # Niger is UTC+1 too (pack.toml): 05/02/2023 10:00 local is 09:00 UTC.
     assert str(rows[0][4]) == "2023-02-05 09:00:00"
+
+
+def test_name_cache_stays_bounded_and_answers_stay_right(benin, monkeypatch):
+    """The inbox keeps one Locator for the server's life; free-text places must not grow it forever."""
+    monkeypatch.setattr(geo, "NAME_CACHE_SIZE", 100)
+    locator = Locator(benin)
+    for i in range(1_000):
+        assert locator.match_name(f"marché {i}, Cotonou")[0] == locator.match_name("Cotonou")[0]
+        assert len(locator._name_cache) <= 100
+    # A name forgotten long ago is matched again, the same way.
+    assert locator.match_name("marché 0, Cotonou") == locator.match_name("Cotonou")

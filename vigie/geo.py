@@ -194,6 +194,10 @@ class Located:
     flag: np.ndarray  # object array: None, "coord_swapped", "coord_zero", "outside_country", "coord_invalid"
 
 
+# Distinct place names remembered by a Locator (feeds repeat the same few hundred).
+NAME_CACHE_SIZE = 50_000
+
+
 class Locator:
     """Puts reports in their commune, from coordinates or names."""
 
@@ -229,10 +233,15 @@ class Locator:
         """(commune_code, departement_code, precision) for a place name, trying each part of it."""
         if not text:
             return None, None, "none"
-        if text in self._name_cache:
-            return self._name_cache[text]
-        self._name_cache[text] = self._match_code(text) or self._match_parts(text)
-        return self._name_cache[text]
+        found = self._name_cache.get(text)
+        if found is None:
+            if len(self._name_cache) >= NAME_CACHE_SIZE:
+                # The inbox keeps one Locator for the life of the server and SMS place texts are free
+                # text: forget the older half rather than grow for the whole campaign.
+                for old in list(self._name_cache)[: NAME_CACHE_SIZE // 2]:
+                    del self._name_cache[old]
+            found = self._name_cache[text] = self._match_code(text) or self._match_parts(text)
+        return found
 
     def _match_code(self, text: str) -> tuple[str | None, str | None, str] | None:
         code = self.by_code.get(match_key(text))
