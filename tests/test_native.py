@@ -6,6 +6,8 @@ its own ingest (by sequence number), so the tests share one store and stay fast.
 
 from __future__ import annotations
 
+import codecs
+
 import csv
 import datetime as dt
 import io
@@ -142,6 +144,18 @@ def test_utf8_bom_with_english_columns(ingest):
     assert (reports["EN-2"]["category"], reports["EN-2"]["severity"]) == ("menace", 1)
     assert (reports["EN-3"]["category"], reports["EN-3"]["severity"]) == ("achat_conscience", 4)
     assert "coord_zero" in reports["EN-2"]["flags"] and reports["EN-2"]["commune_code"] is None
+
+
+def test_utf8_bom_and_a_cp1252_byte_in_the_header_keep_the_first_column(ingest):
+    """A BOM, then a header saved in cp1252 ("localité"): the BOM must not become "ï»¿id"."""
+    data = codecs.BOM_UTF8 + "id;date;commune;localité;description\n".encode("cp1252") + (
+        "B-1;27/12/2022 08:00;Parakou;marché;Bagarre au marché\n".encode())
+    got = ingest(data, "bom_cp1252.csv")
+    assert (got.log["n_received"], got.log["n_accepted"]) == (1, 1)
+    one = by_ref(got.reports)["B-1"]  # `id` recognised: the reference is the file's own
+    assert one["occurred_at"] == ts("2022-12-27 07:00")  # 08:00 in Benin (UTC+1)
+    assert one["place_text"] == "marché"  # the cp1252 header matched its alias
+    assert one["commune"] == "Parakou"
 
 
 @pytest.mark.parametrize(

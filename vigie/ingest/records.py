@@ -95,6 +95,8 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    # A UTF-8 BOM says UTF-8 even when some line is not: it is never the start of the first column's name.
+    data = data.removeprefix(codecs.BOM_UTF8)
     if not _UTF8_SEQUENCE.search(data):
         return _decode_single_byte(data)
     return "".join(_decode_line(line) for line in data.splitlines(keepends=True))
