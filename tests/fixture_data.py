@@ -43,7 +43,11 @@ def fixture_rows(pack_id: str = "benin", n: int = N_REPORTS) -> list[dict]:
                 "commune": commune["commune"] if located >= 0.5 else "",
                 "categorie": rng.choice(categories),
                 "gravite": str(rng.choice([1, 1, 2, 2, 3, 4])),
-                "description": f"Incident de test n°{i} signalé à {commune['commune']}",
+                # A text may carry a phone number or an e-mail (often the reporter's own): observers and
+                # journalists get it masked (PII_MARKERS are checked absent from what they receive).
+                "description": f"Incident de test n°{i} signalé à {commune['commune']}"
+                               + (f", rappeler le {PII_MARKERS[1]} 00 {i % 100:02d}" if i % 3 == 0 else "")
+                               + (f" ou {PII_MARKERS[2]}" if i % 5 == 0 else ""),
                 "nom": f"{PII_MARKERS[0]} {i}",
                 "telephone": f"{PII_MARKERS[1]} {i:02d}",
                 "contact": PII_MARKERS[2],

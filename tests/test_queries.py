@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
 
 from tests.conftest import make_settings
-from tests.fixture_data import build_fixture_state
+from tests.fixture_data import PII_MARKERS, build_fixture_state
 from vigie import sql
 from vigie.auth import User
 from vigie.filters import Filters, from_query_params
@@ -356,3 +357,41 @@ def test_a_new_country_pack_refreshes_the_communes_kept_in_the_current_state(own
         assert stale == 0
     finally:
         reopened.close()
+
+
+def test_phone_numbers_and_emails_in_texts_are_masked_for_observers_and_journalists(fixture_store):
+    """The texts themselves may carry a reporter's number or address; only operators read them whole."""
+    phone, email = PII_MARKERS[1], PII_MARKERS[2]
+
+    def texts(role: str, sql_text: str) -> list[str]:
+        return [t for (t,) in fixture_store.cursor(role).execute(sql_text).fetchall() if t]
+
+    operator = texts("operator", "select title from incidents")
+    assert any(phone in t for t in operator) and any(email in t for t in operator)
+    for role, sql_text in [("observer", "select title from incidents"),
+                           ("observer", "select description from reports"),
+                           ("journalist", "select title from incidents")]:
+        got = texts(role, sql_text)
+        assert got and not any(phone in t or email in t for t in got), (role, sql_text)
+        assert any("[numéro masqué]" in t for t in got) and any("[adresse masquée]" in t for t in got)
+    # The rest of the text is the operator's, word for word.
+    whole = dict(fixture_store.cursor("operator").execute("select incident_id, title from incidents").fetchall())
+    for incident_id, title in fixture_store.cursor("journalist").execute("select incident_id, title from incidents").fetchall():
+        expected = re.sub(re.escape(phone) + r" 00 \d\d", "[numéro masqué]", whole[incident_id])
+        assert title == expected.replace(email, "[adresse masquée]")
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("appelez le 97 12 34 56 svp", "appelez le [numéro masqué] svp"),
+    ("+229 97 12 34 56", "[numéro masqué]"),
+    ("tel:0022997123456.", "tel:[numéro masqué]."),
+    ("01 97 12 34 56 ou 97.12.34.56 ou 97-12-34-56", "[numéro masqué] ou [numéro masqué] ou [numéro masqué]"),
+    ("écrire à temoin.x@example.org merci", "écrire à [adresse masquée] merci"),
+    # What is not a phone number stays: dates, times, amounts, polling stations, years.
+    ("le 28/12/2022 à 14h30, 28.12.2022, 2022-12-28", None),
+    ("distribution de 10 000 000 FCFA et 2 000 000 FCFA", None),
+    ("bureau de vote 12, 350 électeurs, années 2023 2024", None),
+])
+def test_contact_masking_rule(fixture_store, text, masked):
+    got = fixture_store.raw_cursor().execute("select main.mask_contacts($t)", {"t": text}).fetchone()[0]
+    assert got == (masked or text)

@@ -8,6 +8,17 @@
 -- (`{only}` = true); and `{name}` = incident_state_touched, only the incidents listed in
 -- main.refresh_ids. The filter sits inside each aggregate's scan, so that refreshing a few incidents
 -- reads a few incidents' events instead of grouping the whole audit trail.
+-- Phone numbers and e-mail addresses written in a report's text, masked for the roles that must not
+-- see a reporter's identity (observers, journalists: vigie/schema/views.sql). Phone numbers as they
+-- are written in the region: 8 to 10 digits together, or pairs of digits separated by one kind of
+-- space, dot or hyphen, with an optional +229 / 00229. Dates (28/12/2022, 28.12.2022) and amounts
+-- (10 000 000 FCFA) are not pairs, and stay.
+create or replace macro main.mask_contacts(t) as
+    regexp_replace(
+        regexp_replace(t, '(?:\+|\b)(?:00)?(?:229[ .]?)?(?:\d{8,10}|\d{2}(?: \d{2}){3,4}|\d{2}(?:\.\d{2}){3,4}|\d{2}(?:-\d{2}){3,4})\b',
+                       '[numéro masqué]', 'g'),
+        '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}', '[adresse masquée]', 'g');
+
 create or replace view main.{name} as
 with latest as (
     select
@@ -78,6 +89,7 @@ final as (
         -- shows, and the commune's centre, the only position a journalist is given.
         coalesce(i.search_title, strip_accents(lower(i.title))) as search_title,
         coalesce(i.search_place, strip_accents(lower(i.place_text))) as search_place,
+        main.mask_contacts(i.title)                            as public_title,
         case when l.verified_at >= i.occurred_at
              then epoch(l.verified_at - i.occurred_at) / 60.0 end   as verify_minutes,
         case when l.resolved_at >= l.escalated_at

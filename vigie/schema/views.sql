@@ -33,7 +33,8 @@ join (
 
 -- Operators and admins: everything.
 create schema if not exists scope_operator;
-create or replace view scope_operator.incidents as select * exclude (commune_lat, commune_lon) from main.incident_state;
+create or replace view scope_operator.incidents as
+    select * exclude (commune_lat, commune_lon, public_title) from main.incident_state;
 create or replace view scope_operator.reports as select * from main.report_state;
 create or replace view scope_operator.status_events as select * from main.status_events;
 create or replace view scope_operator.ingest_log as select * from main.ingest_log;
@@ -43,9 +44,15 @@ create or replace view scope_operator.departements as select * from main.departe
 
 -- Observers (electoral authority): every incident with its status, never the reporter's identity.
 create schema if not exists scope_observer;
-create or replace view scope_observer.incidents as select * exclude (commune_lat, commune_lon) from main.incident_state;
+-- Phone numbers and e-mail addresses in the texts are masked (main.mask_contacts, in state.sql): they are
+-- often the reporter's own. The search keys stay whole: a search finds what it names, and shows it masked.
+create or replace view scope_observer.incidents as
+    select * exclude (commune_lat, commune_lon, public_title) replace (public_title as title)
+    from main.incident_state;
 create or replace view scope_observer.reports as
-    select * exclude (reporter_name, reporter_phone, reporter_contact, raw) from main.report_state;
+    select * exclude (reporter_name, reporter_phone, reporter_contact, raw)
+             replace (main.mask_contacts(description) as description)
+    from main.report_state;
 create or replace view scope_observer.status_events as
     select * exclude (reason) from main.status_events where field <> 'note';
 create or replace view scope_observer.ingest_log as
@@ -80,7 +87,7 @@ create or replace view scope_journalist.incidents as
         s.verified_at,
         cast(null as timestamp) as escalated_at,
         cast(null as timestamp) as resolved_at,
-        s.title,
+        s.public_title as title,
         cast(null as varchar) as place_text,
         s.source,
         s.n_reports,
