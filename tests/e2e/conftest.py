@@ -33,7 +33,7 @@ class FixtureFacts:
 
     n_incidents: int  # every incident in the database
     totals: dict[str, int]  # "Incidents (période)" expected per role, with the default filters
-    published_titles: set[str]
+    published_titles: set[str]  # as a journalist gets them: contacts masked
     hidden_titles: set[str]  # held back, false, under verification or new: never for journalists
     commune_names: set[str]
     xss_commune: str  # the commune of the incident whose text tries to inject HTML
@@ -90,6 +90,8 @@ def _read_facts(home: Path) -> FixtureFacts:
                   for role in ("operator", "observer", "journalist")}
         cur = store.cursor("operator")
         rows = cur.execute("select title, published from incidents").fetchall()
+        # Titles as observers and journalists get them (phone numbers and e-mails masked).
+        masked = store.cursor("observer").execute("select title, published from incidents").fetchall()
         xss = cur.execute(
             """
             select c.commune, cast(i.occurred_local as date)
@@ -104,8 +106,8 @@ def _read_facts(home: Path) -> FixtureFacts:
     return FixtureFacts(
         n_incidents=len(rows),
         totals=totals,
-        published_titles={t for t, published in rows if published},
-        hidden_titles={t for t, published in rows if not published},
+        published_titles={t for t, published in masked if published},
+        hidden_titles={t for t, published in rows + masked if not published},
         commune_names=names,
         xss_commune=xss[0],
         xss_date=xss[1].isoformat(),
