@@ -521,3 +521,20 @@ def test_the_first_pass_gives_the_same_incidents_as_comparing_everything(tmp_pat
         finally:
             store.close()
     assert seen[True] == seen[False]
+
+
+def test_a_graver_report_raises_its_incident_until_an_operator_sets_the_severity(store, settings):
+    def severity() -> list[int]:
+        return [s for (s,) in store.cursor("operator").execute("select severity from incidents").fetchall()]
+
+    ingest(store, settings, [["S1", "observateurs", "05/01/2023 14:30", "Abomey-Calavi", "violence", "2", CLASH]])
+    assert severity() == [2]
+    ingest(store, settings, [["S2", "sms", "05/01/2023 15:00", "Abomey-Calavi", "violence", "4", CLASH_SMS]],
+           name="plus-grave.csv")
+    assert counts(store) == (2, 1) and severity() == [4]  # the triage queue puts it first now
+    [incident_id] = {i for (i,) in store.raw_cursor().execute("select incident_id from reports").fetchall()}
+    wf = Workflow(store)
+    wf.set_field(OP, incident_id, wf.states([incident_id])[incident_id].version, "severity", 3, "évalué sur place")
+    ingest(store, settings, [["S3", "police", "05/01/2023 15:20", "Abomey-Calavi", "violence", "4", CLASH]],
+           name="encore.csv")
+    assert counts(store) == (3, 1) and severity() == [3]  # the operator's assessment stands

@@ -395,3 +395,31 @@ def test_phone_numbers_and_emails_in_texts_are_masked_for_observers_and_journali
 def test_contact_masking_rule(fixture_store, text, masked):
     got = fixture_store.raw_cursor().execute("select main.mask_contacts($t)", {"t": text}).fetchone()[0]
     assert got == (masked or text)
+
+
+def test_a_changed_state_definition_rebuilds_the_current_state_at_start(own_store):
+    """The cache of incident states is rebuilt when state.sql changes how it computes a column, not
+    only when its columns change (an upgrade must not serve severities computed the old way)."""
+    cur = own_store.raw_cursor()
+    expected = cur.execute("select incident_id, severity, title from main.incident_current order by 1").fetchall()
+    cur.execute("update main.incident_current set severity = 0, title = 'périmé'")
+    cur.execute("update meta set value = 'une ancienne définition' where key = 'state_definition'")
+    reopened = reopen(own_store)
+    try:
+        got = reopened.raw_cursor().execute(
+            "select incident_id, severity, title from main.incident_current order by 1").fetchall()
+        assert got == expected
+    finally:
+        reopened.close()
+
+
+def test_the_same_state_definition_keeps_the_current_state_at_start(own_store):
+    """No rebuild when nothing changed: a start at a million incidents must not recompute them all."""
+    cur = own_store.raw_cursor()
+    cur.execute("update main.incident_current set title = 'gardé' where incident_id = (select min(incident_id) from main.incident_current)")
+    reopened = reopen(own_store)
+    try:
+        assert reopened.raw_cursor().execute(
+            "select count(*) from main.incident_current where title = 'gardé'").fetchone()[0] == 1
+    finally:
+        reopened.close()

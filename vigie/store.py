@@ -9,6 +9,7 @@ instead of conflicting. Only this module knows which backend it talks to.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import threading
 from dataclasses import dataclass
@@ -110,6 +111,9 @@ class Store:
             reloaded = self._load_geography()
             self._backfill_match_keys()
             self.refresh_current(full=rebuild or reloaded)
+            if rebuild:  # stamped once the rebuild is committed: a start that fails midway rebuilds again
+                con.execute("insert or replace into meta values ('state_definition', $digest)",
+                            {"digest": _state_digest()})
 
     def _create_state_views(self) -> None:
         """The state definition twice: over every incident, and over those listed in refresh_ids."""
@@ -181,9 +185,11 @@ class Store:
             have = [r[0] for r in cur.execute("describe main.incident_current").fetchall()]
         except duckdb.CatalogException:
             have = None
-        if have == wanted:
+        stamp = cur.execute("select value from meta where key = 'state_definition'").fetchone()
+        if have == wanted and stamp == (_state_digest(),):
             return False
-        # A new version of the state definition: the cache is rebuilt from the audit trail.
+        # A new version of the state definition (its columns or only how it computes them): the cache
+        # is rebuilt from the audit trail.
         cur.execute("drop view if exists main.incident_state")
         cur.execute("drop table if exists main.incident_current")
         cur.execute("create table main.incident_current as select * from main.incident_state_live limit 0")
@@ -333,3 +339,8 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
+
+
+def _state_digest() -> str:
+    """Fingerprint of the state definition that main.incident_current caches."""
+    return hashlib.sha256((SCHEMA_DIR / "state.sql").read_bytes()).hexdigest()[:16]

@@ -49,13 +49,13 @@ moved as (
 ),
 members as (
     -- Each report counts in the incident it belongs to now (after merges and splits).
-    select coalesce(m.to_incident, r.incident_id) as incident_id, r.source
+    select coalesce(m.to_incident, r.incident_id) as incident_id, r.source, r.severity
     from main.reports r
     left join moved m using (report_id)
     where {only_reports}
 ),
 corroboration as (
-    select incident_id, count(*) as n_reports, count(distinct source) as n_sources
+    select incident_id, count(*) as n_reports, count(distinct source) as n_sources, max(severity) as max_severity
     from members
     where {only}
     group by incident_id
@@ -72,7 +72,9 @@ final as (
         case when l.commune_code is null then i.lon end        as lon,
         case when l.commune_code is null then i.geo_precision else 'commune' end as geo_precision,
         coalesce(l.category, i.category)                       as category,
-        coalesce(try_cast(l.severity as tinyint), i.severity)  as severity,
+        -- An operator's severity wins; until then the gravest of the reports it holds now: a later,
+        -- graver report raises the incident (and its place in the triage queue).
+        coalesce(try_cast(l.severity as tinyint), k.max_severity, i.severity) as severity,
         coalesce(l.status, 'nouveau')                          as status,
         coalesce(l.held = 'true', false)                       as held,
         coalesce(l.status, 'nouveau') in ('verifie', 'transmis', 'clos')
