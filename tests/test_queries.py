@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 
@@ -314,19 +315,26 @@ def reopen(store: Store) -> Store:
     return Store.open(settings)
 
 
+@contextlib.contextmanager
+def restarted(store: Store):
+    """The store after a restart, closed at the end of the block."""
+    reopened = reopen(store)
+    try:
+        yield reopened
+    finally:
+        reopened.close()
+
+
 def test_search_text_of_reports_stored_before_version_6_is_filled_at_start(own_store, base):
     ingest_long_report(own_store)
     cur = own_store.raw_cursor()
     expected = cur.execute("select report_id, search_text from main.reports order by report_id").fetchall()
     cur.execute("update main.reports set search_text = null")
     cur.execute("delete from schema_version where version = 6")
-    reopened = reopen(own_store)
-    try:
+    with restarted(own_store) as reopened:
         got = reopened.raw_cursor().execute("select report_id, search_text from main.reports order by report_id").fetchall()
         assert got == expected and any(text for _, text in got)
         assert not search(reopened, "operator", base, "sainte-therese").empty
-    finally:
-        reopened.close()
 
 
 def test_journalists_get_the_commune_centre_never_the_reports_point(fixture_store, base):
@@ -349,14 +357,11 @@ def test_a_new_country_pack_refreshes_the_communes_kept_in_the_current_state(own
     cur = own_store.raw_cursor()
     cur.execute("update main.incident_current set commune_lat = 0, commune_lon = 0")
     cur.execute("update meta set value = 'un autre pack' where key = 'pack'")
-    reopened = reopen(own_store)
-    try:
+    with restarted(own_store) as reopened:
         stale = reopened.raw_cursor().execute(
             """select count(*) from main.incident_current i join main.communes c using (commune_code)
                where i.commune_lat is distinct from c.lat or i.commune_lon is distinct from c.lon""").fetchone()[0]
         assert stale == 0
-    finally:
-        reopened.close()
 
 
 def test_phone_numbers_and_emails_in_texts_are_masked_for_observers_and_journalists(fixture_store):
@@ -404,22 +409,16 @@ def test_a_changed_state_definition_rebuilds_the_current_state_at_start(own_stor
     expected = cur.execute("select incident_id, severity, title from main.incident_current order by 1").fetchall()
     cur.execute("update main.incident_current set severity = 0, title = 'périmé'")
     cur.execute("update meta set value = 'une ancienne définition' where key = 'state_definition'")
-    reopened = reopen(own_store)
-    try:
+    with restarted(own_store) as reopened:
         got = reopened.raw_cursor().execute(
             "select incident_id, severity, title from main.incident_current order by 1").fetchall()
         assert got == expected
-    finally:
-        reopened.close()
 
 
 def test_the_same_state_definition_keeps_the_current_state_at_start(own_store):
     """No rebuild when nothing changed: a start at a million incidents must not recompute them all."""
     cur = own_store.raw_cursor()
     cur.execute("update main.incident_current set title = 'gardé' where incident_id = (select min(incident_id) from main.incident_current)")
-    reopened = reopen(own_store)
-    try:
+    with restarted(own_store) as reopened:
         assert reopened.raw_cursor().execute(
             "select count(*) from main.incident_current where title = 'gardé'").fetchone()[0] == 1
-    finally:
-        reopened.close()
