@@ -17,7 +17,6 @@ from pathlib import Path
 
 import duckdb
 import duckdb_extensions
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -135,7 +134,7 @@ class Store:
         first start with grouping on."""
         from vigie.ingest.group import GroupSettings
         from vigie.ingest.match import index_rows, match_keys
-        from vigie.ingest.pipeline import BATCH_KEYS, BLOCK
+        from vigie.ingest.pipeline import BLOCK, index_keys
 
         if GroupSettings.from_env().window_hours <= 0:
             return  # grouping off: nothing reads the keys
@@ -167,14 +166,15 @@ class Store:
             if not rows.num_rows:
                 break
             index = index_rows(rows.column("match_text").combine_chunks(), rows.column("match_names").combine_chunks())
-            cur.register("rows_in", rows.append_column("row", pa.array(np.arange(rows.num_rows, dtype=np.int64))))
-            cur.execute(f"create or replace temp table batch as select *, {BLOCK} as block from rows_in")
-            cur.register("keys", index)
-            cur.execute(f"insert into main.report_keys select b.report_id, b.occurred_at, k.kind, k.key "
-                        f"from ({BATCH_KEYS}) k join batch b using (row)")
-            cur.execute("drop table batch")
+            cur.register("rows_in", rows)
+            blocks = cur.execute(f"select {BLOCK} as block from rows_in").to_arrow_table().column("block")
             cur.unregister("rows_in")
-            cur.unregister("keys")
+            keys = index_keys(cur, blocks, index)
+            cur.register("new_keys", pa.table({"report_id": rows.column("report_id").take(keys.column("row")),
+                                               "occurred_at": rows.column("occurred_at").take(keys.column("row")),
+                                               "kind": keys.column("kind"), "key": keys.column("key")}))
+            cur.execute("insert into main.report_keys select * from new_keys")
+            cur.unregister("new_keys")
         cur.execute("insert or replace into meta values ('grouping_keys', 'complete')")
 
     def _ensure_current_table(self) -> bool:

@@ -199,17 +199,24 @@ def _batch(table: pa.Table) -> tuple[pa.Table, pa.Table]:
         con.register("rows_in", table.append_column("row", pa.array(np.arange(table.num_rows, dtype=np.int64))))
         computed = con.execute(f"select {CONTENT_HASH} as content_hash, {BLOCK} as block, {SEARCH_KEYS} "
                                "from rows_in order by row").to_arrow_table()
-        for name in computed.column_names:
-            table = table.append_column(name, computed.column(name))
-        keys = EMPTY_KEYS
-        if grouping:
-            con.register("batch", table.append_column("row", pa.array(np.arange(table.num_rows, dtype=np.int64))))
-            con.register("keys", index)
-            keys = con.execute(BATCH_KEYS).to_arrow_table()
     finally:
-        for name in ("rows_in", "batch", "keys"):
-            con.unregister(name)
+        con.unregister("rows_in")
+    for name in computed.column_names:
+        table = table.append_column(name, computed.column(name))
+    keys = index_keys(con, table.column("block"), index) if grouping else EMPTY_KEYS
     return table, keys
+
+
+def index_keys(con: duckdb.DuckDBPyConnection, blocks: pa.Array | pa.ChunkedArray, index: pa.Table) -> pa.Table:
+    """The index keys (row, kind, key) of rows with these blocks (null: the row cannot group), from their
+    keys and tokens (`match.match_keys(...).index` or `match.index_rows`)."""
+    con.register("batch", pa.table({"row": pa.array(np.arange(len(blocks), dtype=np.int64)), "block": blocks}))
+    con.register("keys", index)
+    try:
+        return con.execute(BATCH_KEYS).to_arrow_table()
+    finally:
+        con.unregister("batch")
+        con.unregister("keys")
 
 
 def commit_files(store: Store, batch: list[Prepared]) -> list[IngestResult]:
