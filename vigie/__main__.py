@@ -1,4 +1,5 @@
-"""Command line: `python -m vigie ingest FILE…`, `python -m vigie serve [--demo]`, `python -m vigie hash-password`.
+"""Command line: `python -m vigie ingest FILE…`, `python -m vigie serve [--demo]`, `python -m vigie hash-password`,
+`python -m vigie report --date 2023-01-08 --role observer -o rapport.pdf`.
 
 `ingest` drops files into the inbox. If the server is running it owns the database and will ingest
 them within a second; if not, this command processes the inbox itself. It always says which.
@@ -116,6 +117,43 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The daily situation report as a PDF. It needs the database: DuckDB lets one process open the file
+    (even read-only, not beside a writer), so while the server runs it says so and points to the Rapport page."""
+    import datetime as dt
+
+    from vigie import report
+    from vigie.store import DatabaseLocked, Store
+
+    try:
+        day = dt.date.fromisoformat(args.date)
+    except ValueError:
+        print(f"Date illisible : {args.date!r} (attendu AAAA-MM-JJ, ex. 2023-01-08)", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    if not settings.db_path.exists():
+        print(f"Aucune base de données dans {settings.home.name}/ : rien à rapporter (VIGIE_HOME ?)", file=sys.stderr)
+        return 2
+    try:
+        store = Store.open(settings)
+    except DatabaseLocked:
+        print("Le serveur Vigie est en cours d'exécution et détient la base de données (DuckDB n'admet qu'un "
+              "processus) : téléchargez le rapport depuis la page Rapport de l'application, ou arrêtez le serveur "
+              "puis relancez cette commande.", file=sys.stderr)
+        return 3
+    try:
+        pdf = report.make_pdf(store, args.role, day, args.lang)
+    except report.ReportError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    out = Path(args.output or report.file_name(day, args.role, args.lang))
+    out.write_bytes(pdf)
+    print(f"Rapport du {day:%d/%m/%Y} ({args.role}, {args.lang}) écrit dans {out} ({len(pdf) // 1024} Ko).")
+    return 0
+
+
 def cmd_hash_password(_args: argparse.Namespace) -> int:
     from vigie.auth import hash_password
 
@@ -125,6 +163,8 @@ def cmd_hash_password(_args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from vigie.store import ROLES
+
     parser = argparse.ArgumentParser(prog="vigie", description="Vigie — salle de situation électorale")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", help="déposer des fichiers de flux dans la boîte de réception")
@@ -140,6 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("replay", help="rejouer le scénario simulé dans la boîte de réception")
     p.add_argument("--speed", type=float, default=1800.0)
     p.set_defaults(func=cmd_replay)
+    p = sub.add_parser("report", help="écrire le rapport de situation quotidien (PDF) d'un jour, pour un rôle")
+    p.add_argument("--date", required=True, help="jour du rapport, AAAA-MM-JJ (heure locale du pack pays)")
+    p.add_argument("--role", required=True, choices=ROLES,
+                   help="ce que le rapport contient : ce que ce rôle peut voir")
+    p.add_argument("--lang", default="fr", choices=["fr", "en"])
+    p.add_argument("-o", "--output", help="fichier PDF (défaut : vigie-rapport-<date>-<rôle>-<langue>.pdf)")
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("hash-password", help="calculer le hachage d'un mot de passe pour le fichier des comptes")
     p.set_defaults(func=cmd_hash_password)
     args = parser.parse_args(argv)

@@ -670,6 +670,8 @@ def preload(settings, until: dt.datetime | str | None = None, *, seed: int = 42,
                   f"{cut:%d/%m/%Y %H:%M}) déposés dans la boîte de réception ; le serveur les intègre.")
             return len(before)
         results = process_inbox(store, settings)
+        # A mark in the database: what is made from it later says "simulated" even without VIGIE_DEMO.
+        store.raw_cursor().execute("insert or replace into meta values ('simulated', 'true')")
         decisions = simulate_operators(store)
         accepted = sum(r.accepted for r in results)
         duplicate = sum(r.duplicate for r in results)

@@ -79,6 +79,15 @@ STATUSES: dict[str, tuple[str, str]] = {
     "clos": ("Clos", "Resolved"),
 }
 
+# Election phases (codes of the country pack's election profile).
+PHASES: dict[str, tuple[str, str]] = {
+    "precampagne": ("Pré-campagne", "Pre-campaign"),
+    "campagne": ("Campagne", "Campaign"),
+    "silence": ("Silence électoral", "Campaign silence"),
+    "scrutin": ("Scrutin", "Election day"),
+    "resultats": ("Résultats", "Results"),
+}
+
 # Statuses in which a verified incident may be published to journalists (unless held back).
 PUBLISHABLE_STATUSES = ("verifie", "transmis", "clos")
 OPEN_STATUSES = ("nouveau", "en_verification", "verifie", "transmis")
@@ -142,4 +151,9 @@ def severity_label(level: int | None, lang: str = "fr") -> str:
 
 def status_label(code: str | None, lang: str = "fr") -> str:
     fr, en = STATUSES.get(code or "", (code or "—", code or "—"))
+    return fr if lang == "fr" else en
+
+
+def phase_label(code: str | None, lang: str = "fr") -> str:
+    fr, en = PHASES.get(code or "", (code or "—", code or "—"))
     return fr if lang == "fr" else en

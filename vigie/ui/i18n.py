@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import streamlit as st
+
+from vigie import fmt, taxonomy
 
 LANGS = {"fr": "Français", "en": "English"}
 
@@ -152,16 +153,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "phases_legend": ("Bandes : phases électorales", "Bands: election phases"),
 }
 
-PHASES: dict[str, tuple[str, str]] = {
-    "precampagne": ("Pré-campagne", "Pre-campaign"),
-    "campagne": ("Campagne", "Campaign"),
-    "silence": ("Silence électoral", "Campaign silence"),
-    "scrutin": ("Scrutin", "Election day"),
-    "resultats": ("Résultats", "Results"),
-}
-
-MONTHS_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
-
 
 def lang() -> str:
     return st.session_state.get("lang", "fr")
@@ -173,44 +164,24 @@ def t(key: str) -> str:
 
 
 def phase_label(code: str) -> str:
-    fr, en = PHASES.get(code, (code, code))
-    return fr if lang() == "fr" else en
+    return taxonomy.phase_label(code, lang())
 
 
 def fmt_int(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    text = f"{int(round(value)):,}"
-    return text.replace(",", "\u202f") if lang() == "fr" else text
+    return fmt.fmt_int(value, lang())
 
 
 def fmt_float(value, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    text = f"{value:,.{digits}f}"
-    if lang() == "fr":
-        text = text.replace(",", "\u202f").replace(".", ",")
-    return text
+    return fmt.fmt_float(value, digits, lang())
 
 
 def fmt_datetime(value) -> str:
-    if value is None or value != value:
-        return "—"
-    if lang() == "fr":
-        return f"{value.day} {MONTHS_FR[value.month - 1]} {value.year} {value:%H:%M}"
-    return f"{value:%d %b %Y %H:%M}"
+    return fmt.fmt_datetime(value, lang())
 
 
 def fmt_date(value: dt.date) -> str:
-    if lang() == "fr":
-        return f"{value.day} {MONTHS_FR[value.month - 1]} {value.year}"
-    return f"{value:%d %b %Y}"
+    return fmt.fmt_date(value, lang())
 
 
 def fmt_duration_minutes(minutes) -> str:
-    if minutes is None or minutes != minutes:
-        return "—"
-    if minutes < 60:
-        return f"{int(round(minutes))} min"
-    hours = minutes / 60
-    return f"{fmt_float(hours, 1)} h"
+    return fmt.fmt_duration_minutes(minutes, lang())

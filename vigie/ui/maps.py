@@ -16,18 +16,15 @@ import json
 import math
 import os
 
-import numpy as np
 import pandas as pd
 import pydeck as pdk
 import shapely
 
+from vigie.choropleth import EMPTY, PALETTE, classify
 from vigie.geo import Pack, load_pack
 from vigie.taxonomy import CATEGORY_COLORS, category_label, severity_label
 
 BLANK_STYLE = "app/static/blank-style.json"
-# YlOrRd, light to dark; communes with no incident are drawn in light grey.
-PALETTE = [(255, 255, 178), (254, 217, 118), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
-EMPTY = (236, 236, 236)
 # Located incidents drawn as points: the most recent ones only, with a short text, so that the map
 # payload stays under 300 KB whatever the number of incidents (the choropleth itself is ~100 KB).
 MAX_POINTS = 1000
@@ -66,18 +63,6 @@ class CompactDeck(pdk.Deck):
 def basemap_style() -> str | None:
     """The blank local style, or an online basemap when VIGIE_BASEMAP_URL is set (an option)."""
     return os.environ.get("VIGIE_BASEMAP_URL") or BLANK_STYLE
-
-
-def classify(values: pd.Series) -> tuple[np.ndarray, list[float]]:
-    """Class index per value (-1 for zero/missing) and the class breaks (quantiles of positive values)."""
-    v = values.fillna(0).to_numpy(dtype=float)
-    positive = v[v > 0]
-    if positive.size == 0:
-        return np.full(v.shape, -1), []
-    breaks = sorted(set(np.quantile(positive, np.linspace(0, 1, len(PALETTE) + 1)[1:-1]).tolist()))
-    classes = np.searchsorted(breaks, v, side="left")
-    classes = np.minimum(classes, len(PALETTE) - 1)
-    return np.where(v > 0, classes, -1), breaks
 
 
 def _esc(value) -> str:
