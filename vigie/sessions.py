@@ -121,7 +121,8 @@ def _utc(seconds: float) -> dt.datetime:
 def _append(store: Store, username: str, session_id: str | None, reason: str) -> None:
     with store.write_lock:
         store.raw_cursor().execute(
-            "insert into session_revocations values ($at, $username, $sid, $reason)",
+            "insert into session_revocations (revoked_at, username, session_id, reason)"
+            " values ($at, $username, $sid, $reason)",
             {"at": _utc(time.time()), "username": username, "sid": session_id, "reason": reason},
         )
 
