@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shutil
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -164,3 +166,21 @@ def test_role_changed_by_an_admin_or_account_disabled_ends_the_cookie(site, new_
         expect_login_form(observer)
     finally:
         site.users.write_text(text)
+
+
+def test_the_cookie_route_refuses_cross_site_requests_and_unknown_tickets(site):
+    def send(method: str, body: bytes = b"", **headers) -> tuple[int, str]:
+        request = urllib.request.Request(f"{site.base_url}/_vigie/session", data=body or None, method=method,
+                                         headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.headers.get("set-cookie", "")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers.get("set-cookie", "")
+
+    assert send("POST", b"not-a-ticket") == (400, "")
+    assert send("POST", b"x" * 100_000) == (400, "")
+    assert send("POST", b"not-a-ticket", **{"Sec-Fetch-Site": "cross-site"}) == (403, "")
+    assert send("DELETE", Origin="http://elsewhere.example") == (403, "")
+    status, cleared = send("DELETE")
+    assert status == 204 and cleared.startswith(f"{COOKIE_NAME}=") and "Max-Age=0" in cleared

@@ -72,7 +72,12 @@ def routes() -> list:
         if request.method == "DELETE":
             response.delete_cookie(sessions.COOKIE_NAME, **cookie_args(request))
             return response
-        taken = sessions.TICKETS.take((await request.body()).decode("ascii", "replace").strip())
+        body = b""
+        async for chunk in request.stream():  # a ticket is 32 characters: anything much longer is not one
+            body += chunk
+            if len(body) > 256:
+                return Response("not a ticket", status_code=400)
+        taken = sessions.TICKETS.take(body.decode("ascii", "replace").strip())
         if taken is None:
             return Response("unknown or expired ticket", status_code=400)
         token, max_age = taken
@@ -100,7 +105,8 @@ def remember(user: User) -> None:
 
 def restore(users_fn) -> User | None:
     """The user a cookie brought with the page, if it still opens a session (vigie.sessions.restore).
-    A refused cookie is remembered for this browser session, so it is checked once, then cleared."""
+    A refused cookie is remembered for this browser session, so it is checked once, then cleared; one
+    that could not be checked (accounts file or database unreadable) is kept for the next visit."""
     token = st.context.cookies.get(sessions.COOKIE_NAME)
     if not token or token == st.session_state.get("_cookie_refused"):
         return None
@@ -108,9 +114,9 @@ def restore(users_fn) -> User | None:
 
     try:
         restored = sessions.restore(_secret(), token, users_fn(), data.get_store)
-    except Exception:  # noqa: BLE001 - an unreadable accounts file or database: log in again
+    except Exception:  # noqa: BLE001 - accounts file or database unreadable: no session, cookie kept
         log.exception("login cookie not checked")
-        restored = None
+        return None
     if restored is None:
         st.session_state["_cookie_refused"] = token
         st.session_state["_cookie_clear"] = True
