@@ -124,6 +124,25 @@ def test_login_with_password_and_refusals(app_env):
     assert at.get("deck_gl_json_chart")
 
 
+def test_a_password_login_is_a_session_that_logout_revokes(app_env):
+    """The cookie itself needs the browser (tests/e2e/test_session_cookie.py); the session behind it is
+    opened at login and revoked at logout, so a cookie the browser kept no longer opens anything."""
+    from vigie import sessions
+    from vigie.ui import data
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input(key="login_username").input("observateur")
+    at.text_input(key="login_password").input("test-observateur")
+    at.button[0].click().run()
+    session = at.session_state["_session"]
+    assert (session.username, session.role) == ("observateur", "observer")
+    assert not sessions.is_revoked(data.get_store(), session)
+    at.button(key="logout").click().run()
+    assert "user" not in at.session_state and "_session" not in at.session_state
+    assert sessions.is_revoked(data.get_store(), session)
+    assert at.text_input(key="login_username") is not None
+
+
 def test_disabled_account_cannot_log_in(app_env):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.text_input(key="login_username").input("ancien")
