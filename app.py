@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from vigie.config import load_settings
-from vigie.ui import data
+from vigie.ui import data, session_cookie
 from vigie.ui.auth_ui import current_user, login_form, logout
 from vigie.ui.context import PageContext, set_context
 from vigie.ui.filters import sidebar_filters
@@ -42,6 +42,7 @@ def role_pages(role: str | None) -> list:
 
 user = current_user()
 navigation = st.navigation(role_pages(user.role if user else None), position="sidebar" if user else "hidden")
+session_cookie.sync()  # the login cookie: set after a password login, cleared after logout
 if user is None:
     login_form()
     st.stop()

@@ -10,7 +10,7 @@ One run, deterministic data (numpy default_rng(42)), in this order:
 3. every query in queries/ for the operator and the journalist, with realistic filters (median, p95);
 4. every page's full script run with AppTest, per role, cold and warm;
 5. the map payload sent to the browser, at two incident counts;
-6. a real `streamlit run app.py` server with headless Chromium on the pages: its peak memory;
+6. a real `streamlit run serve.py` server with headless Chromium on the pages: its peak memory;
 7. streaming: small files into the inbox while that server runs; time until each is committed
    (moved to processed/) and until the overview in the browser shows it;
 8. the naive baseline (pandas + geopandas sjoin on every rerun) on the same files, in a subprocess.
@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 USERS = ROOT / "tests" / "fixtures" / "users.toml"
 APP = ROOT / "app.py"
+SERVER = ROOT / "serve.py"  # what `python -m vigie serve` runs: app.py plus the login cookie route
 PAGES = ("pages/overview.py", "pages/map.py", "pages/timeline.py")
 ROLES = ("operator", "journalist")
 ACCOUNTS = {"operator": "operateur", "journalist": "journaliste"}  # tests/fixtures/users.toml
@@ -862,7 +863,7 @@ def streamlit_server(settings, log_path: Path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
     env.update(VIGIE_HOME=str(settings.home), VIGIE_USERS=str(USERS), VIGIE_CLOCK="data")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(SERVER), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
@@ -1007,7 +1008,9 @@ def step_server(cfg: Config, report: Report, settings, pack) -> None:
                         seconds, error = browser_click(page, path, timeout_ms)
                         report.add("browser", item=f"sidebar → {path}", role=role, value=seconds, unit="s",
                                    ok=error is None, detail=error or "")
-                    browser_open(page, base, "", ACCOUNTS[role], timeout_ms)  # back on the overview
+                    # Back on the overview by URL: the login cookie keeps the session through the reload.
+                    page.goto(f"{base}/", wait_until="domcontentloaded")
+                    page.wait_for_selector(f"{SEL_DECK}, {SEL_EXCEPTION}", timeout=timeout_ms)
                     pages[role] = page
                     log(f"browser ({role}): " + ", ".join(
                         f"{r['item'].split(' ')[0]} {r['value']:.1f} s" + (" ERROR" if r.get("detail") else "")
@@ -1251,7 +1254,7 @@ def render(report: Report) -> str:
                     [[r["item"], r["role"], f"{r['incidents']:,}", f"{r['bytes'] / 1000:,.1f} KB", r["target"],
                       _ok(r["ok"]), f"{r['compact'] / 1000:,.1f} KB" if r.get("compact") else "—"]
                      for r in s["payload"]["rows"]])
-    lines += ["", "## 6. Server memory (`streamlit run app.py`, headless Chromium on every page)", ""]
+    lines += ["", "## 6. Server memory (`streamlit run serve.py`, headless Chromium on every page)", ""]
     if "memory" in s:
         naive_rss = s.get("naive", {}).get("result", {}).get("peak_rss_bytes")
         lines += _table(["measure", "value", "target", "result", "detail"],

@@ -12,13 +12,17 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import FIXTURES
 from tests.fixture_data import PII_MARKERS
-from vigie.auth import User
+from vigie.auth import User, load_users
+from vigie.store import ROLES
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/overview.py", "pages/map.py", "pages/timeline.py", "pages/incidents.py"]
-ROLES = ["admin", "operator", "observer", "journalist"]
-# Accounts of tests/fixtures/users.toml: sessions are checked against the accounts file on every run.
-USERNAMES = {"admin": "admin", "operator": "operateur", "observer": "observateur", "journalist": "journaliste"}
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+# Every page file, found, not listed: a page added to the navigation is in every test below.
+PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
+# One active account per role of tests/fixtures/users.toml: sessions are checked against the accounts
+# file on every run, so a session's user must exist there with its role.
+USERNAMES = {u.role: u.username for u in reversed(load_users(FIXTURES / "users.toml").values()) if not u.disabled}
+NOT_ROUTED = "Could not find a navigation page"
 
 
 @pytest.fixture
@@ -34,6 +38,7 @@ def app_env(fixture_home, monkeypatch):
 
 
 def logged_in(role: str, page: str | None = None, query: dict | None = None) -> AppTest:
+    assert role in USERNAMES, f"tests/fixtures/users.toml needs an active account with the role {role!r}"
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["user"] = User(USERNAMES[role], f"Test {role}", role, "", False)
     for key, value in (query or {}).items():
@@ -56,12 +61,48 @@ def all_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+def opened(role: str, page: str) -> tuple[AppTest, bool]:
+    """What a `role` session gets from `page`: through the navigation when its role has the page there
+    (True), else the page file run directly with the session's context, as a forged route would."""
+    at = logged_in(role)
+    try:
+        at.switch_page(page)
+    except ValueError as exc:
+        assert NOT_ROUTED in str(exc), exc
+        direct = AppTest.from_file(str(ROOT / page), default_timeout=60)
+        direct.session_state["user"] = at.session_state["user"]
+        direct.session_state["_ctx"] = at.session_state["_ctx"]
+        return direct.run(), False
+    return at.run(), True
+
+
+DATA_ELEMENTS = ("dataframe", "deck_gl_json_chart", "metric", "vega_lite_chart", "table")
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_for_every_role(app_env, role, page):
-    at = logged_in(role, page)
+    """A page in the role's navigation runs without error; a page outside it, opened anyway, refuses
+    the role with a message: no exception, no data."""
+    at, routed = opened(role, page)
     assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    if routed:
+        assert not at.error, [e.value for e in at.error]
+    else:
+        assert at.error, f"{page} is not in the {role} navigation but does not refuse the role itself"
+        shown = [kind for kind in DATA_ELEMENTS if at.get(kind)]
+        assert not shown, f"{page} refused {role} but still sent {shown}"
+
+
+def test_the_page_files_are_the_pages_of_the_navigation(app_env):
+    """The glob above finds exactly the pages app.py registers (logged out every page is registered,
+    hidden, and each role's navigation is a part of them), so no page escapes the tests."""
+    registered: set[str] = set()
+    for at in [AppTest.from_file(APP, default_timeout=60).run(), *(logged_in(role) for role in ROLES)]:
+        # AppTest's record of what st.navigation registered in the run (the test harness's own state).
+        registered |= {str(Path(info["script_path"]).resolve().relative_to(ROOT))
+                       for info in at._registered_pages.values() if info.get("script_path")}
+    assert registered == set(PAGES)
 
 
 def test_login_required(app_env):
@@ -81,6 +122,25 @@ def test_login_with_password_and_refusals(app_env):
     at.button[0].click().run()
     assert at.session_state["user"].role == "observer"
     assert at.get("deck_gl_json_chart")
+
+
+def test_a_password_login_is_a_session_that_logout_revokes(app_env):
+    """The cookie itself needs the browser (tests/e2e/test_session_cookie.py); the session behind it is
+    opened at login and revoked at logout, so a cookie the browser kept no longer opens anything."""
+    from vigie import sessions
+    from vigie.ui import data
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input(key="login_username").input("observateur")
+    at.text_input(key="login_password").input("test-observateur")
+    at.button[0].click().run()
+    session = at.session_state["_session"]
+    assert (session.username, session.role) == ("observateur", "observer")
+    assert not sessions.is_revoked(data.get_store(), session)
+    at.button(key="logout").click().run()
+    assert "user" not in at.session_state and "_session" not in at.session_state
+    assert sessions.is_revoked(data.get_store(), session)
+    assert at.text_input(key="login_username") is not None
 
 
 def test_disabled_account_cannot_log_in(app_env):
@@ -133,7 +193,7 @@ def test_english_interface(app_env):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_journalist_never_receives_reporter_fields_or_unpublished(app_env, fixture_store, page):
-    at = logged_in("journalist", page)
+    at, _routed = opened("journalist", page)
     text = all_text(at)
     for marker in PII_MARKERS:
         assert marker not in text
@@ -150,16 +210,6 @@ def test_operator_pages_are_not_routed_for_other_roles(app_env):
         at = logged_in(role)
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page("pages/triage.py")
-
-
-def test_triage_page_itself_refuses_other_roles(app_env):
-    """Even run directly (a forged route), the page checks the role before reading anything."""
-    at = logged_in("journalist")
-    ctx = at.session_state["_ctx"]
-    page = AppTest.from_file(str(Path(APP).parent / "pages" / "triage.py"), default_timeout=60)
-    page.session_state["_ctx"] = ctx
-    page.run()
-    assert page.error and not page.get("dataframe")
 
 
 @pytest.mark.parametrize("page,title", [("pages/triage.py", "Triage"), ("pages/sources.py", "Sources")])
@@ -201,8 +251,8 @@ def test_every_column_a_journalist_receives_is_listed_and_none_is_a_reporter_fie
     from vigie.filters import from_query_params
 
     received: set[str] = set()
-    for page in [*PAGES]:
-        at = logged_in("journalist", page)
+    for page in PAGES:
+        at, _routed = opened("journalist", page)
         for frame in at.get("dataframe"):
             received |= set(map(str, frame.value.columns))
         for deck in at.get("deck_gl_json_chart"):

@@ -73,7 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"Récepteur SMS : http://127.0.0.1:{args.webhook_port}/sms/<rapidpro|twilio|africastalking> "
           f"(secret partagé : {'VIGIE_WEBHOOK_SECRET' if env.get('VIGIE_WEBHOOK_SECRET') else 'state/webhook-secret'})",
           flush=True)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(args.port),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.port", str(args.port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     streamlit = subprocess.Popen(cmd, env=env)
     children.append(streamlit)
@@ -99,15 +99,9 @@ def _webhook_secret(env: dict) -> str:
     """The SMS gateways' shared secret: from the environment, else one generated once per state folder."""
     if env.get("VIGIE_WEBHOOK_SECRET"):
         return env["VIGIE_WEBHOOK_SECRET"]
-    import secrets
+    from vigie.config import state_secret
 
-    settings = load_settings()
-    settings.ensure_dirs()
-    path = settings.home / "webhook-secret"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(24))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return state_secret(load_settings().home, "webhook-secret", "VIGIE_WEBHOOK_SECRET")
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

@@ -167,10 +167,14 @@ def role_for_email(mapping: dict[str, str], email: str | None) -> str | None:
 
 
 class AccountStore:
-    """Reads and writes the accounts file; every change is checked to come from an admin."""
+    """Reads and writes the accounts file; every change is checked to come from an admin.
 
-    def __init__(self, path: Path, writable_path: Path | None = None):
+    `on_change(username, reason)` is called after a saved change that must end the account's open
+    login cookies: disabled, removed, role or password changed (see vigie.sessions)."""
+
+    def __init__(self, path: Path, writable_path: Path | None = None, on_change=None):
         self.path = path
+        self.on_change = on_change
         # The demo file stays untouched: the first change writes config/users.toml beside it.
         self.writable_path = writable_path or (
             path.with_name("users.toml") if path.name.endswith(".demo.toml") else path)
@@ -220,6 +224,8 @@ class AccountStore:
         if password is not None:
             _check_password(password)
 
+        reasons: list[str] = []
+
         def fn(users):
             if username not in users:
                 raise AuthError(f"Compte inconnu : {username}")
@@ -227,8 +233,13 @@ class AccountStore:
             users[username] = User(u.username, u.name, role or u.role,
                                    hash_password(password) if password is not None else u.password_hash,
                                    u.disabled if disabled is None else disabled)
+            reasons[:] = [reason for reason, changed in (
+                ("disabled", disabled and not u.disabled), ("role", role is not None and role != u.role),
+                ("password", password is not None)) if changed]
 
         self._change(admin, fn)
+        for reason in reasons:
+            self._changed(username, reason)
 
     def remove(self, admin: User, username: str) -> None:
         def fn(users):
@@ -237,6 +248,11 @@ class AccountStore:
             del users[username]
 
         self._change(admin, fn)
+        self._changed(username, "removed")
+
+    def _changed(self, username: str, reason: str) -> None:
+        if self.on_change is not None:
+            self.on_change(username, reason)
 
 
 def _check_password(password: str) -> None:

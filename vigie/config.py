@@ -9,6 +9,8 @@
 | VIGIE_CLOCK   | real                     | `data`: "now" is the latest incident time (replays, demo)    |
 | VIGIE_CONNECTORS | config/connectors.toml | pull connectors (Ushahidi, KoBo); none when the file is absent |
 | VIGIE_DUCKDB_MEMORY | 1GB                | DuckDB's memory limit in the server (it spills to disk beyond) |
+| VIGIE_SESSION_HOURS | 12                 | lifetime of the login cookie (vigie/sessions.py)             |
+| VIGIE_SESSION_SECRET | state/session-secret | key that signs the login cookie (generated once, mode 600) |
 """
 
 from __future__ import annotations
@@ -53,6 +55,29 @@ class Settings:
     def ensure_dirs(self) -> None:
         for folder in (self.home, self.inbox, self.processed, self.failed, self.extension_dir):
             folder.mkdir(parents=True, exist_ok=True)
+
+
+def state_secret(home: Path, filename: str, env_var: str) -> str:
+    """A secret from the environment, else one generated once into the state folder (mode 600).
+
+    Created beside and then linked into place, so two threads starting at once agree on one value."""
+    if os.environ.get(env_var):
+        return os.environ[env_var]
+    import secrets
+
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / filename
+    if not path.exists():
+        tmp = home / f".{filename}.{secrets.token_hex(4)}"
+        tmp.write_text(secrets.token_urlsafe(32))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)  # fails if another thread made it first: theirs is kept
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
 
 
 def _flag(name: str) -> bool:

@@ -129,13 +129,14 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def _running_server(home: Path, log_path: Path):
-    """`streamlit run app.py` on a free local port with VIGIE_HOME=home; (base URL, process, log tail)."""
+def _running_server(home: Path, log_path: Path, users: Path | None = None):
+    """`streamlit run serve.py` on a free local port with VIGIE_HOME=home (and the accounts file `users`,
+    else the fixture's); yields (base URL, process)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
     env.update(
         VIGIE_HOME=str(home),
-        VIGIE_USERS=str(ROOT / "tests" / "fixtures" / "users.toml"),
+        VIGIE_USERS=str(users or ROOT / "tests" / "fixtures" / "users.toml"),
         VIGIE_CLOCK="data",
         PYTHONUNBUFFERED="1",
     )
@@ -149,7 +150,7 @@ def _running_server(home: Path, log_path: Path):
 
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )

@@ -1,4 +1,7 @@
-"""Login form and the current user. Every page is behind it: app.py stops before routing otherwise."""
+"""Login form and the current user. Every page is behind it: app.py stops before routing otherwise.
+
+A password login also gets a signed, expiring cookie, so a reload does not ask for the password again
+(vigie/ui/session_cookie.py says how, vigie/sessions.py what makes it valid)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import streamlit as st
 
 from vigie.auth import AccountStore, AuthError, User, authenticate, load_oidc_roles, role_for_email
 from vigie.config import load_settings
+from vigie.ui import session_cookie
 from vigie.ui.i18n import t
 
 
@@ -13,7 +17,7 @@ OIDC_MARK = "oidc"  # password_hash of a session opened through the identity pro
 
 
 def accounts() -> AccountStore:
-    return AccountStore(load_settings().users_file)
+    return AccountStore(load_settings().users_file, on_change=session_cookie.revoke_account)
 
 
 def _oidc_configured() -> bool:
@@ -28,7 +32,11 @@ def current_user() -> User | None:
     removed account, or a changed role, takes effect at once in open sessions."""
     user = st.session_state.get("user")
     if user is None:
-        return _oidc_user()
+        user = session_cookie.restore(lambda: accounts().users())
+        if user is None:
+            return _oidc_user()
+        st.session_state["user"] = user
+        return user
     if user.password_hash == OIDC_MARK:
         role = role_for_email(load_oidc_roles(accounts().writable_path), user.username)
         fresh = User(user.username, user.name, role, OIDC_MARK) if role else None
@@ -41,6 +49,7 @@ def current_user() -> User | None:
             fresh = None
     if fresh is None:
         st.session_state.pop("user", None)
+        session_cookie.forget()
         return None
     if fresh.role != user.role:
         st.session_state["user"] = fresh
@@ -81,6 +90,7 @@ def login_form() -> None:
             st.error(f"Fichier des comptes illisible : {exc}")
             return
         st.session_state["user"] = user
+        session_cookie.remember(user)
         st.rerun()
     if _oidc_configured():
         st.button(t("oidc_login"), on_click=st.login, key="oidc_login")
@@ -91,8 +101,9 @@ def login_form() -> None:
 def logout() -> None:
     """Forget the user and everything of the session (used as a button callback, which reruns)."""
     oidc = getattr(st.session_state.get("user"), "password_hash", None) == OIDC_MARK
+    session_cookie.forget()
     for key in list(st.session_state):
-        if key != "lang":
+        if key not in ("lang", "_cookie_refused", "_cookie_clear"):
             del st.session_state[key]
     if oidc:
         st.logout()
