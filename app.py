@@ -35,6 +35,9 @@ def role_pages(role: str | None) -> list:
             st.Page("pages/triage.py", title=t("page_triage"), icon=":material/fact_check:", url_path="triage"),
             st.Page("pages/sources.py", title=t("page_sources"), icon=":material/input:", url_path="sources"),
         ]
+    # The daily situation report: every role, each getting what its views hold.
+    pages.append(st.Page("pages/report.py", title=t("page_report"), icon=":material/picture_as_pdf:",
+                         url_path="rapport"))
     if role in (None, "admin"):
         pages.append(st.Page("pages/admin.py", title=t("page_admin"), icon=":material/group:", url_path="comptes"))
     return pages

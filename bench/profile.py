@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import datetime as dt
 import io
 import pstats
 import re
@@ -149,6 +150,11 @@ def explain_queries(home: Path, role: str, names: list[str]) -> None:
     try:
         params = from_query_params({}, store.pack).params()
         extra = {"limit": 50, "bucket": "day", "now": None}
+        # The daily report's queries: the latest day with incidents, and its bounds in UTC.
+        day = store.raw_cursor().execute("select cast(max(occurred_local) as date) from main.incidents").fetchone()[0]
+        if day is not None:
+            start = dt.datetime.combine(day, dt.time()) - dt.timedelta(hours=store.pack.utc_offset_hours)
+            extra |= {"day": day, "utc_from": start, "utc_to": start + dt.timedelta(days=1)}
         for name in names or sql.names():
             query = sql.load(name)
             if role not in query.roles:

@@ -13,7 +13,8 @@ One run, deterministic data (numpy default_rng(42)), in this order:
 6. a real `streamlit run serve.py` server with headless Chromium on the pages: its peak memory;
 7. streaming: small files into the inbox while that server runs; time until each is committed
    (moved to processed/) and until the overview in the browser shows it;
-8. the naive baseline (pandas + geopandas sjoin on every rerun) on the same files, in a subprocess.
+8. the naive baseline (pandas + geopandas sjoin on every rerun) on the same files, in a subprocess;
+9. the daily situation report (PDF) of the busiest day, per role.
 
 Everything goes to the work folder (bench/out/, git-ignored) and, unless --smoke, BENCHMARKS.md.
 `--smoke` runs every section on 2,000 incidents in well under a minute, to keep the harness working.
@@ -66,6 +67,7 @@ TARGET_PAGE = 1.5  # s
 TARGET_PAYLOAD = 300_000  # bytes
 TARGET_RSS = 1.5e9  # bytes
 TARGET_STREAM_P95 = 5.0  # s
+TARGET_REPORT = 10.0  # s, the daily report's PDF (issue 12)
 # Small files are not a bulk load: a transaction per file costs a few hundred ms whatever its size, and
 # what matters for them is how soon they are on screen.
 SMALL_FILES_TARGET = "not a bulk load: the target for small files is the streaming one (section 7)"
@@ -637,6 +639,7 @@ def step_queries(cfg: Config, report: Report, settings) -> None:
                 # The incident a detail view would open: the latest one this role may see.
                 "incident_id": cur.execute(
                     "select incident_id from incidents order by occurred_local desc limit 1").fetchone()[0],
+                **report_day_params(store),
             }
             cur.close()
             for name in sql.names():
@@ -672,7 +675,8 @@ def step_queries(cfg: Config, report: Report, settings) -> None:
             cur = store.cursor(row["role"])
             context = {"now": sql.run(store, row["role"], "data_clock")["latest"].iloc[0].to_pydatetime(),
                        "incident_id": cur.execute("select incident_id from incidents order by occurred_local desc "
-                                                  "limit 1").fetchone()[0]}
+                                                  "limit 1").fetchone()[0],
+                       **report_day_params(store)}
             cur.close()
             params = query_params(query, filters, context)
             if "text" in row["filters"]:
@@ -682,6 +686,54 @@ def step_queries(cfg: Config, report: Report, settings) -> None:
             profiles.append({"query": row["item"], "role": row["role"], "filters": row["filters"],
                              **query_profile(store, row["role"], query, params)})
         report.section(sec)["profiles"] = profiles
+    finally:
+        store.close()
+
+
+def busiest_day(store) -> dt.date:
+    """The day with the most incidents: the report's heaviest day (election day in the generated data)."""
+    return store.raw_cursor().execute(
+        "select cast(occurred_local as date) from main.incidents group by 1 order by count(*) desc, 1 limit 1"
+    ).fetchone()[0]
+
+
+def report_day_params(store) -> dict:
+    """The daily report queries' parameters for the busiest day: the day and its bounds in UTC."""
+    day = busiest_day(store)
+    start = dt.datetime.combine(day, dt.time()) - dt.timedelta(hours=store.pack.utc_offset_hours)
+    return {"day": day, "utc_from": start, "utc_to": start + dt.timedelta(days=1)}
+
+
+# -- 9. the daily report (PDF), in this process --------------------------------------------------
+def step_report(cfg: Config, report: Report, settings) -> None:
+    """The whole daily report of the busiest day, per role: every section's query, the map and the PDF."""
+    import io
+
+    import pypdf
+
+    from vigie import report as daily
+    from vigie.store import Store
+
+    sec = "report"
+    store = Store.open(settings)
+    try:
+        day = busiest_day(store)
+        for role in ROLES:
+            times, pdf = [], b""
+            for _ in range(max(1, min(cfg.repeat, 5))):
+                start = time.perf_counter()
+                pdf = daily.make_pdf(store, role, day, "fr")
+                times.append(time.perf_counter() - start)
+            build_times = []
+            for _ in range(max(1, min(cfg.repeat, 5))):
+                start = time.perf_counter()
+                daily.build(store, role, day, "fr")
+                build_times.append(time.perf_counter() - start)
+            pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+            report.add(sec, item=f"daily report PDF of {day:%d/%m/%Y}", role=role, value=median(times),
+                       first=times[0], queries=median(build_times), bytes=len(pdf), pages=pages,
+                       target=f"≤ {TARGET_REPORT:.0f} s", ok=max(times) <= TARGET_REPORT)
+            log(f"report ({role}): {median(times):.2f} s (queries {median(build_times):.2f} s), {pages} pages")
     finally:
         store.close()
 
@@ -1290,6 +1342,14 @@ def render(report: Report) -> str:
         lines += _table(["work", "naive", "Vigie", "naive / Vigie"],
                         [[r["item"], fmt(r, r["naive"]), fmt(r, r["vigie"]),
                           f"{r['ratio']:,.1f}×" if r["ratio"] else "—"] for r in s["baseline"]["rows"]])
+    lines += ["", "## 9. Daily situation report (`vigie.report.make_pdf`: queries, map, Typst PDF)", ""]
+    if "report" in s:
+        lines += _table(["report", "role", "time (median)", "first run", "of which queries", "pages", "size",
+                         "target", "result"],
+                        [[r["item"], r["role"], _s(r["value"]), _s(r["first"]), _s(r["queries"]), str(r["pages"]),
+                          f"{r['bytes'] / 1000:,.0f} KB", r["target"], _ok(r["ok"])] for r in s["report"]["rows"]])
+    else:
+        lines.append("Not measured in this run.")
     findings = Path(__file__).with_name("FINDINGS.md")
     if findings.exists():  # the hand-written analysis of these numbers, kept across runs
         lines += ["", findings.read_text(encoding="utf-8").strip()]
@@ -1336,6 +1396,10 @@ def summarise(report: Report) -> None:
         worst = max(payload, key=lambda r: r["bytes"])
         add(f"map payload, largest: {worst['item']} ({worst['role']})", f"{worst['bytes'] / 1000:,.1f} KB",
             worst["target"], worst["ok"])
+    reports = report.rows("report")
+    if reports:
+        worst = max(reports, key=lambda r: r["value"])
+        add(f"daily report PDF, worst: {worst['role']}", _s(worst["value"]), worst["target"], worst["ok"])
     for r in report.rows("memory")[-1:]:
         add("server peak memory", f"{r['value'] / 1e6:,.0f} MB", r["target"], r["ok"])
     for r in report.rows("streaming"):
@@ -1355,6 +1419,7 @@ def run(cfg: Config) -> Report:
     settings, small, small_incidents = step_ingest(cfg, report, pack, data, files)
     del data
     step_queries(cfg, report, settings)
+    step_report(cfg, report, settings)
     step_pages(cfg, report, settings, small, small_incidents)
     naive = step_naive(cfg, report, files)
     if Path(CHROMIUM).exists():

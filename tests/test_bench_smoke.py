@@ -53,6 +53,8 @@ def test_smoke_fills_every_section(smoke):
     assert len({r["incidents"] for r in s["payload"]["rows"]}) == 2  # the map at two incident counts
     assert s["naive"]["result"]["median"]["page"] > 0
     assert _numbers([r for r in s["baseline"]["rows"] if r["vigie"] is not None], "naive", "vigie", "ratio")
+    report = s["report"]["rows"]  # the daily report's PDF, per role
+    assert _numbers(report, "value", "queries", "pages", "bytes") and {r["role"] for r in report} == {"operator", "journalist"}
     assert s["summary"]["rows"]
 
 

@@ -36,7 +36,7 @@ QUERIES = {
     "claims": "report_claims_day",
     "clock": "data_clock",
 }
-NOTABLE_ROWS = 30
+NOTABLE_ROWS = 20
 RALLY_ROWS = 40
 ALERT_ROWS = 30
 CLAIM_ROWS = 20
@@ -176,7 +176,8 @@ def notable(f: Frame) -> dict:
         out["rows"].append({
             "cells": [when, where, category_label(r.category, f.lang, short=True),
                       severity_label(None if pd.isna(r.severity) else int(r.severity), f.lang),
-                      status_label(r.status, f.lang), _short(r.title), f"{_int(r.n_reports)}/{_int(r.n_sources)}",
+                      f.t("status_transmis") if r.status == "transmis" else status_label(r.status, f.lang),
+                      _short(r.title), f"{_int(r.n_reports)}/{_int(r.n_sources)}",
                       ", ".join(why)],
             "severity": _int(r.severity),
         })
@@ -193,7 +194,7 @@ def rallies(f: Frame) -> dict:
     out = {"title": f.t("rallies_press" if f.press else "rallies"), "empty": f.t("no_rally"), "header": header,
            "rows": [], "more": "", "alert": ""}
     for r in rows.head(RALLY_ROWS).itertuples():
-        cells = [fmt_time(r.starts_local), _short(r.party, 60), r.commune, _short(r.place, 80),
+        cells = [fmt_time(r.starts_local), _short(r.party, 100), r.commune, _short(r.place, 80),
                  fmt_int(r.expected_attendance, f.lang)]
         if not f.press:
             status = r.protection_status if isinstance(r.protection_status, str) else "unknown"
@@ -212,7 +213,7 @@ def rallies(f: Frame) -> dict:
 _PROTECTIONS = {f"protection_{s}" for s in ("accordee", "demandee", "refusee", "aucune", "unknown")}
 # Which column of an alerts query goes where: the first one present of each list.
 ALERT_COLUMNS = {
-    "when": ("raised_at", "opened_at", "since", "at_time", "created_at", "detected_at"),
+    "when": ("raised_at", "opened_at", "since", "at_time", "created_at", "detected_at", "occurred_local"),
     "kind": ("kind_label", "kind", "rule", "type", "alert_type"),
     "where": ("commune", "commune_name", "departement", "commune_code"),
     "detail": ("detail", "message", "description", "title", "summary"),

@@ -12,7 +12,7 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from vigie import connectors, sql
+from vigie import connectors, report, sql
 from vigie.config import load_settings
 from vigie.ingest.inbox import InboxWatcher
 from vigie.store import Store
@@ -66,3 +66,15 @@ def clock(role: str) -> dt.datetime:
             return latest.to_pydatetime()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     return now + dt.timedelta(hours=store.pack.utc_offset_hours)
+
+
+@st.cache_data(ttl=900, max_entries=64, show_spinner=False)
+def _report_pdf(database: str, role: str, day: dt.date, lang: str, version: int) -> bytes:
+    return report.make_pdf(get_store(), role, day, lang, now=clock(role))
+
+
+def report_pdf(role: str, day: dt.date, lang: str) -> bytes:
+    """The daily report's PDF, rendered once per (database, role, day, language, data version)."""
+    store = get_store()
+    database = str(store.settings.db_path) if store.settings else str(id(store))
+    return _report_pdf(database, role, day, lang, store.version)

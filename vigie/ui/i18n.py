@@ -79,6 +79,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "language": ("Langue", "Language"),
     "rate_unavailable": ("Pas de population dans ce pack pays : taux indisponible.",
                          "No population in this country pack: rate unavailable."),
+    "page_report": ("Rapport", "Report"),
+    "report_intro": ("Le rapport de situation quotidien en PDF : carte des communes, chiffres clés et variation "
+                     "depuis la veille, incidents par département et catégorie, incidents marquants, meetings, "
+                     "alertes, verdicts de désinformation. Il contient ce que votre rôle peut voir.",
+                     "The daily situation report as a PDF: commune map, key figures and change since the day "
+                     "before, incidents by département and category, notable incidents, rallies, alerts, "
+                     "disinformation verdicts. It holds what your role may see."),
+    "report_day": ("Jour du rapport", "Day of the report"),
+    "report_critical": ("Critiques", "Critical"),
+    "report_download": ("Télécharger le rapport (PDF)", "Download the report (PDF)"),
+    "report_preview": ("Chiffres du jour (variation depuis la veille)", "Figures of the day (change since the day before)"),
+    "report_as_of": ("Le rapport est établi sur les données au", "The report is built on the data as of"),
     "page_sources": ("Sources", "Sources"),
     "recent_files": ("Derniers fichiers reçus", "Latest files received"),
     "quarantine": ("Quarantaine", "Quarantine"),
