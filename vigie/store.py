@@ -304,6 +304,26 @@ class Store:
             return self._version
 
     # -- writing -------------------------------------------------------------------------------
+    # Every write outside ingest goes through next_ids / replace_row / insert-only rows, so that a
+    # backend without sequences or upserts on shared tables (DuckLake) can implement them in one place.
+    def next_ids(self, sequence: str, n: int = 1, cur: duckdb.DuckDBPyConnection | None = None) -> list[int]:
+        """Reserve `n` ascending ids from `sequence` (a name from schema/, never from input)."""
+        if n <= 0:
+            return []
+        cur = cur or self.raw_cursor()
+        rows = cur.execute(f"select nextval('{sequence}') from range($n)", {"n": n}).fetchall()
+        return sorted(r[0] for r in rows)
+
+    def replace_row(self, table: str, row: dict, cur: duckdb.DuckDBPyConnection | None = None) -> None:
+        """Insert `row` into a local key/value table (meta, settings), replacing the row with its key.
+        Table and column names come from code, values are bound."""
+        cur = cur or self.raw_cursor()
+        names = list(row)
+        cur.execute(
+            f"insert or replace into {table} ({', '.join(names)}) values ({', '.join('$' + n for n in names)})",
+            row,
+        )
+
     def record_events(self, events: list[Event]) -> int:
         """Append changes to the audit trail; returns how many were written."""
         if not events:
@@ -322,7 +342,7 @@ class Store:
             cur = self.raw_cursor()
             # Reserve the ids first and assign them in list order: nextval() inside INSERT … SELECT does
             # not follow the frame's row order, and the latest event of a field must be the last given.
-            ids = sorted(r[0] for r in cur.execute("select nextval('event_seq') from range($n)", {"n": len(frame)}).fetchall())
+            ids = self.next_ids("event_seq", len(frame), cur)
             frame.insert(0, "event_id", ids)
             cur.register("new_events", frame)
             cur.execute(
