@@ -22,6 +22,7 @@ from vigie.auth import User
 from vigie.filters import from_query_params
 from vigie.ingest import group, match
 from vigie.ingest.inbox import drop_bytes, process_inbox
+from vigie.server import open_store
 from vigie.store import Store
 from vigie.text import match_key
 from vigie.workflow import Workflow
@@ -217,7 +218,7 @@ def test_reports_stored_before_the_grouping_keys_still_attract(settings, reopen)
         store.raw_cursor().execute("delete from meta where key = 'grouping_keys'")  # as a store of then
         if reopen:
             store.close()
-            store = Store.open(settings)
+            store = open_store(settings)
             assert store.raw_cursor().execute(
                 "select match_text, match_names from main.reports").fetchone() == (match.normalize(CLASH), "godomey")
         ingest(store, settings, [["K2", "sms", "05/01/2023 15:00", "Abomey-Calavi", "violence", "2", CLASH_SMS]],
@@ -242,7 +243,7 @@ def test_reports_stored_without_index_keys_are_indexed_at_the_next_start(setting
         store.raw_cursor().execute("delete from main.report_keys")
         store.raw_cursor().execute("delete from meta where key = 'grouping_keys'")  # as a store of then
         store.close()
-        store = Store.open(settings)
+        store = open_store(settings)
         assert store.raw_cursor().execute(keys).fetchall() == written
         ingest(store, settings, [["I3", "police", "05/01/2023 15:00", "Abomey-Calavi", "violence", "3",
                                   "Selon la police : bourrage d'urne au bureau n° 3 de l'EPP Ouando vers 9h30"]],
@@ -262,7 +263,7 @@ def test_reports_loaded_with_grouping_off_get_their_keys_at_the_next_start(setti
     finally:
         store.close()
     monkeypatch.delenv("VIGIE_GROUP_WINDOW_HOURS")
-    store = Store.open(settings)
+    store = open_store(settings)
     try:
         assert store.raw_cursor().execute("select count(*) from main.report_keys").fetchone()[0] > 0
         ingest(store, settings, [["O2", "sms", "05/01/2023 15:00", "Abomey-Calavi", "violence", "2", CLASH_SMS]],

@@ -21,7 +21,8 @@ from vigie.config import ROOT, load_settings
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from vigie.ingest.inbox import drop_file, process_inbox
-    from vigie.store import DatabaseLocked, Store
+    from vigie.server import open_store
+    from vigie.store import DatabaseLocked
 
     settings = load_settings()
     settings.ensure_dirs()
@@ -32,7 +33,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for f in args.files:
         drop_file(settings.inbox, Path(f), args.source)
     try:
-        store = Store.open(settings)
+        store = open_store(settings)
     except DatabaseLocked:
         print(f"Serveur en cours d'exécution : {len(args.files)} fichier(s) déposé(s) dans la boîte de réception ; "
               "le serveur les intègre dans la seconde.")

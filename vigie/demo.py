@@ -646,12 +646,13 @@ def preload(settings, until: dt.datetime | str | None = None, *, seed: int = 42,
     nothing: a database that already holds simulated reports is left as it is.
     """
     from vigie.ingest.inbox import drop_bytes, process_inbox
-    from vigie.store import DatabaseLocked, Store
+    from vigie.server import open_store
+    from vigie.store import DatabaseLocked
 
     cut = _as_local(until, DEFAULT_CUT)
     settings.ensure_dirs()
     try:
-        store = Store.open(settings)
+        store = open_store(settings)
     except DatabaseLocked:
         store = None
     try:

@@ -18,7 +18,6 @@ from pathlib import Path
 import duckdb
 import duckdb_extensions
 import pandas as pd
-import pyarrow as pa
 
 from vigie.config import Settings
 from vigie.geo import Pack, load_pack
@@ -108,7 +107,6 @@ class Store:
                 con.execute(template.replace("{scope}", scope))
             # A new country pack moves the communes' centres and départements that the cache holds.
             reloaded = self._load_geography()
-            self._backfill_match_keys()
             self.refresh_current(full=rebuild or reloaded)
             if rebuild:  # stamped once the rebuild is committed: a start that fails midway rebuilds again
                 con.execute("insert or replace into meta values ('state_definition', $digest)",
@@ -127,55 +125,6 @@ class Store:
             # Fixed names and filters from this function, never input.
             self.con.execute(template.replace("{name}", name).replace("{only_reports}", restrict_reports)
                              .replace("{only}", restrict))
-
-    def _backfill_match_keys(self, chunk: int = 100_000) -> None:
-        """Reports stored without grouping keys (before schema version 5, or while grouping was off) get
-        their words and names, and reports without index keys (before version 7) get them: once, at the
-        first start with grouping on."""
-        from vigie.ingest.group import GroupSettings
-        from vigie.ingest.match import index_rows, match_keys
-        from vigie.ingest.pipeline import BLOCK, index_keys
-
-        if GroupSettings.from_env().window_hours <= 0:
-            return  # grouping off: nothing reads the keys
-        cur = self.con.cursor()
-        # Set once every report has its keys, cleared by an ingest with grouping off: a start does not
-        # scan a million reports to find none.
-        if cur.execute("select value from meta where key = 'grouping_keys'").fetchone() == ("complete",):
-            return
-        while True:
-            rows = cur.execute(
-                """select report_id, description from main.reports
-                   where match_text is null and description is not null limit $n""", {"n": chunk}).df()
-            if rows.empty:
-                break
-            keys = match_keys(rows["description"])
-            rows["match_text"], rows["match_names"] = keys.words.to_pylist(), keys.names.to_pylist()
-            cur.register("backfill", rows[["report_id", "match_text", "match_names"]])
-            cur.execute("""update main.reports set match_text = b.match_text, match_names = b.match_names
-                           from backfill b where reports.report_id = b.report_id""")
-            cur.unregister("backfill")
-        while True:
-            rows = cur.execute(
-                """select r.report_id, r.occurred_at, r.commune_code, r.category, r.description, r.match_text,
-                          r.match_names
-                   from main.reports r anti join main.report_keys k using (report_id)
-                   where r.commune_code is not null and r.category is not null and r.description is not null
-                     and r.match_text is not null
-                   limit $n""", {"n": chunk}).to_arrow_table()
-            if not rows.num_rows:
-                break
-            index = index_rows(rows.column("match_text").combine_chunks(), rows.column("match_names").combine_chunks())
-            cur.register("rows_in", rows)
-            blocks = cur.execute(f"select {BLOCK} as block from rows_in").to_arrow_table().column("block")
-            cur.unregister("rows_in")
-            keys = index_keys(cur, blocks, index)
-            cur.register("new_keys", pa.table({"report_id": rows.column("report_id").take(keys.column("row")),
-                                               "occurred_at": rows.column("occurred_at").take(keys.column("row")),
-                                               "kind": keys.column("kind"), "key": keys.column("key")}))
-            cur.execute("insert into main.report_keys select * from new_keys")
-            cur.unregister("new_keys")
-        cur.execute("insert or replace into meta values ('grouping_keys', 'complete')")
 
     def _ensure_current_table(self) -> bool:
         """Create main.incident_current with the live view's columns; True when it must be rebuilt."""

@@ -12,9 +12,8 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from vigie import connectors, report, sql
+from vigie import report, server, sql
 from vigie.config import load_settings
-from vigie.ingest.inbox import InboxWatcher
 from vigie.store import Store
 
 log = logging.getLogger(__name__)
@@ -22,19 +21,7 @@ log = logging.getLogger(__name__)
 
 @st.cache_resource(show_spinner=False)
 def get_store() -> Store:
-    settings = load_settings()
-    store = Store.open(settings)
-    after_each = None
-    if settings.demo:
-        from vigie.demo import simulate_operators
-
-        after_each = lambda st_, _result: simulate_operators(st_)  # noqa: E731
-    watcher = InboxWatcher(store, settings, after_each=after_each)
-    watcher.start()
-    store.watcher = watcher  # type: ignore[attr-defined]
-    # Pull connectors (Ushahidi, KoBo) run beside the watcher, only when config/connectors.toml exists.
-    store.connectors = connectors.start(store, settings)  # type: ignore[attr-defined]
-    return store
+    return server.serve_store(load_settings())
 
 
 def connectors_problem() -> str | None:
