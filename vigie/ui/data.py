@@ -12,7 +12,7 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from vigie import connectors, report, sql
+from vigie import alerts, connectors, report, sql
 from vigie.config import load_settings
 from vigie.ingest.inbox import InboxWatcher
 from vigie.store import Store
@@ -34,6 +34,7 @@ def get_store() -> Store:
     store.watcher = watcher  # type: ignore[attr-defined]
     # Pull connectors (Ushahidi, KoBo) run beside the watcher, only when config/connectors.toml exists.
     store.connectors = connectors.start(store, settings)  # type: ignore[attr-defined]
+    store.alerts = alerts.start(store, settings)  # type: ignore[attr-defined]  # early warning, own thread
     return store
 
 
