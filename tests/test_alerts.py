@@ -15,7 +15,7 @@ import time
 import pandas as pd
 import pytest
 
-from tests.conftest import make_settings
+from tests.conftest import FIXTURES, make_settings
 from tests.fixture_data import rows_to_csv
 from vigie import alerts, notify, sql
 from vigie.auth import User
@@ -421,3 +421,104 @@ def test_a_slow_webhook_never_holds_the_write_lock(store, webhook):
     store.write_lock.release()
     sender.join(10)
     assert waited < 0.5 and len(webhook.bodies) == 1
+
+
+# -- the Alertes page (AppTest) ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def alerts_home(tmp_path_factory):
+    """The fixture scenario with one pass of the rules done (critical incidents without a unit)."""
+    from tests.fixture_data import build_fixture_state
+
+    home = tmp_path_factory.mktemp("alerts_page") / "state"
+    settings = make_settings(home)
+    build_fixture_state(settings)
+    st = Store.open(settings)
+    try:
+        assert alerts.evaluate(st, notify_config=NO_NOTIFY).raised
+        # One notification that failed: the page must show it.
+        st.raw_cursor().execute(
+            """insert into main.alert_deliveries values (900, 900, 'webhook', 'http://127.0.0.1/hook', [1], 2,
+               timestamp '2023-01-10 10:00', 'failed', timestamp '2023-01-10 10:02', 'HTTPError: HTTP Error 500')""")
+    finally:
+        st.close()
+    return home
+
+
+@pytest.fixture
+def page_env(alerts_home, monkeypatch):
+    from vigie.ui import data
+
+    monkeypatch.setenv("VIGIE_HOME", str(alerts_home))
+    monkeypatch.setenv("VIGIE_USERS", str(FIXTURES / "users.toml"))
+    monkeypatch.setenv("VIGIE_CLOCK", "data")
+    monkeypatch.setenv("VIGIE_ALERT_SECONDS", "0")  # the page test drives the rules itself
+    data.get_store.clear()
+    yield alerts_home
+    data.get_store.clear()
+
+
+# The page's three tables, told apart by a column only each has.
+TABLES = {"open": lambda c: "state" not in c and "channel" not in c, "history": lambda c: "state" in c,
+          "deliveries": lambda c: "channel" in c}
+
+
+def table(at, which: str) -> pd.DataFrame:
+    found = [df.value for df in at.dataframe if TABLES[which](set(df.value.columns))]
+    assert len(found) == 1, (which, [list(df.value.columns) for df in at.dataframe])
+    return found[0]
+
+
+@pytest.mark.parametrize("role", ["admin", "operator", "observer", "journalist"])
+def test_alerts_page_for_every_role(page_env, role):
+    from tests.test_pages import opened
+
+    at, routed = opened(role, "pages/alerts.py")
+    assert not at.exception, at.exception
+    if role == "journalist":
+        assert not routed and at.error and not at.get("dataframe")  # refused, no data sent
+        return
+    assert routed and not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Alertes"
+    assert len(table(at, "open")) > 0
+    assert any("non envoyée" in w.value for w in at.warning)  # the failed notification
+    history = table(at, "history")
+    assert "Incident critique" in " ".join(history["title"])
+    deliveries = table(at, "deliveries")
+    if role == "observer":
+        assert not at.get("form") and "ack_note" not in history.columns
+        assert deliveries["error"].isna().all()  # the server's message stays with operators
+        assert [b for b in at.button if b.label == "Acquitter"] == []
+    else:
+        assert "HTTP Error 500" in " ".join(deliveries["error"].dropna())
+
+
+def test_operator_acknowledges_an_alert_on_the_page(page_env):
+    from tests.test_pages import logged_in
+
+    at = logged_in("operator", "pages/alerts.py")
+    open_before = len(table(at, "open"))
+    chosen = at.selectbox(key="alerts_ack_id").value
+    at.text_input(key="alerts_ack_note").input("BAC de Parakou prévenue")
+    at.button[[b.label for b in at.button].index("Acquitter")].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(s.value == "Alerte acquittée." for s in at.success)
+    assert len(table(at, "open")) == open_before - 1
+    st = Store.open(make_settings(page_env))
+    try:
+        row = sql.run(st, "operator", "alerts_list", {"state": "", "limit": 1000}).set_index("alert_id").loc[chosen]
+    finally:
+        st.close()
+    assert (row["state"], row["acked_by"], row["ack_note"]) == ("acquittee", "operateur", "BAC de Parakou prévenue")
+
+
+def test_overview_links_to_the_open_alerts_except_for_journalists(page_env):
+    from tests.test_pages import logged_in
+
+    for role in ("operator", "observer", "journalist"):
+        at = logged_in(role)
+        assert not at.exception
+        links = [str(e.proto) for e in at.get("page_link")]
+        if role == "journalist":
+            assert not links
+        else:
+            assert any("alerte(s) ouverte(s)" in link and "alertes" in link for link in links), links
