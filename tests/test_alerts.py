@@ -522,3 +522,20 @@ def test_overview_links_to_the_open_alerts_except_for_journalists(page_env):
             assert not links
         else:
             assert any("alerte(s) ouverte(s)" in link and "alertes" in link for link in links), links
+
+
+def test_daily_report_lists_the_open_alerts_for_the_situation_room_only(alerts_home):
+    from vigie import report
+
+    st = Store.open(make_settings(alerts_home))
+    try:
+        open_titles = sql.run(st, "observer", "alerts_open", {"limit": 100})["title"].tolist()
+        day = dt.date(2023, 1, 10)
+        observer = report.build(st, "observer", day, "fr")["alerts"]
+        journalist = report.build(st, "journalist", day, "fr")["alerts"]
+    finally:
+        st.close()
+    assert open_titles and not observer["note"]
+    shown = " ".join(cell for row in observer["rows"] for cell in row["cells"])
+    assert open_titles[0][:60] in shown
+    assert journalist["rows"] == [] and journalist["note"]  # refused: the journalist's report has no alerts
