@@ -280,6 +280,28 @@ def test_claims_hook_runs_the_claims_query_only_when_it_exists(store, tmp_path, 
         sql.load.cache_clear()
 
 
+
+def test_the_server_thread_raises_and_delivers_on_its_own(store, webhook, monkeypatch):
+    monkeypatch.setenv("VIGIE_ALERT_WEBHOOK_URL", webhook.url)
+    monkeypatch.setenv("VIGIE_ALERT_SECONDS", "0.2")
+    critical_incident(store, 60)
+    _, (commune,) = communes_of(store, 1)
+    later = Series(store)
+    later.add(commune, NOW)  # the data clock (VIGIE_CLOCK=data in the test settings) reads NOW
+    later.ingest()
+    assert alerts.situation_now(store) == NOW
+    runner = alerts.start(store)
+    try:
+        deadline = time.monotonic() + 15
+        while not webhook.bodies and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        runner.stop()
+    assert webhook.bodies and webhook.bodies[0]["alerts"][0]["rule"] == "unassigned_critical"
+    assert runner.last_error is None
+    monkeypatch.setenv("VIGIE_ALERT_SECONDS", "0")
+    assert alerts.start(store) is None
+
 # -- notifications ----------------------------------------------------------------------------------
 class Recorder(http.server.BaseHTTPRequestHandler):
     """A loopback webhook: records JSON bodies; answers with the server's `status`."""

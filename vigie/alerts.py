@@ -358,7 +358,9 @@ class AlertRunner:
         notify.deliver_due(self.store, config)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+        wait = min(self.interval, 5.0)  # the first pass soon after start: open alerts on the first screens
+        while not self._stop.wait(wait):
+            wait = self.interval
             try:
                 self.run_once()
                 self.last_error = None
