@@ -271,11 +271,12 @@ def test_claims_hook_runs_the_claims_query_only_when_it_exists(store, tmp_path, 
         assert alerts.evaluate(store, NOW, NO_NOTIFY).failed_rules == []
         (queries / "claims_spreading.sql").write_text(
             "-- Test stand-in for the claims feature's query.\n-- roles: admin, operator\n"
-            "select 7 as claim_id, 'Les urnes sont déjà remplies' as text, 12000 as reach where $now is not null\n")
+            "select 7 as claim_id, 'Les urnes sont déjà remplies' as text, 12000 as reach_now\n"
+            "where $now = timestamp '2023-01-05 11:00'\n")  # NOW in UTC (Benin: UTC+1)
         sql.load.cache_clear()
         causes = alerts.rule_claim_spreading(store, NOW)
         assert [(c.key, c.subject_id) for c in causes] == [("claim_spreading:7", 7)]
-        assert "urnes" in causes[0].title
+        assert "urnes" in causes[0].title and "12000" in causes[0].title
     finally:
         sql.load.cache_clear()
 

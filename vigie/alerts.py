@@ -194,11 +194,13 @@ def rule_claim_spreading(store: Store, now: dt.datetime) -> list[Cause] | None:
     """The claims feature's query, when it is there (None: the rule does not run, nothing is cleared)."""
     if not (QUERIES_DIR / "claims_spreading.sql").exists():
         return None
-    rows = sql.run(store, RULE_ROLE, "claims_spreading", {"now": now})
+    # That query's clock is UTC (claim sightings are timed in UTC), the situation room's is local.
+    utc_now = now - dt.timedelta(hours=store.pack.utc_offset_hours)
+    rows = sql.run(store, RULE_ROLE, "claims_spreading", {"now": utc_now})
     causes = []
     for row in rows.to_dict("records"):
         text = str(row.get("text") or row.get("platform") or "")[:80]
-        reach = row.get("reach")
+        reach = row.get("reach_now", row.get("reach"))
         extra = f" (portée {int(reach)})" if isinstance(reach, (int, float)) and not pd.isna(reach) else ""
         causes.append(Cause(
             "claim_spreading", f"claim_spreading:{int(row['claim_id'])}",
