@@ -35,6 +35,10 @@ def role_pages(role: str | None) -> list:
             st.Page("pages/triage.py", title=t("page_triage"), icon=":material/fact_check:", url_path="triage"),
             st.Page("pages/sources.py", title=t("page_sources"), icon=":material/input:", url_path="sources"),
         ]
+    # Alertes: operators act on them, observers read them; journalists have no alerts views at all.
+    if role in (None, "admin", "operator", "observer"):
+        pages.append(st.Page("pages/alerts.py", title=t("page_alerts"), icon=":material/notifications_active:",
+                             url_path="alertes"))
     # The daily situation report: every role, each getting what its views hold.
     pages.append(st.Page("pages/report.py", title=t("page_report"), icon=":material/picture_as_pdf:",
                          url_path="rapport"))

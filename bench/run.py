@@ -600,10 +600,20 @@ LIMITS = {"latest_incidents": 50, "map_points": 3000, "ingest_status": 20, "tria
 SEARCH_TEXT = "bourrage"  # a word of some generated descriptions, for the search query's text variant
 
 
+def alert_params(now) -> dict:
+    """What the alert thread passes to the queries/alert_* rules and the Alertes page (vigie/alerts.py)."""
+    if now is None:
+        return {}
+    return {"history_from": now - dt.timedelta(days=14), "min_count": 3, "older_than": now - dt.timedelta(minutes=30),
+            "since": now - dt.timedelta(hours=72), "until": now + dt.timedelta(hours=48), "due_before": None,
+            "state": "", "ids": list(range(1, 21))}
+
+
 def query_params(query, filters, context: dict) -> dict | None:
     """Bound parameters for `query`, or None when it takes a parameter this harness does not know."""
     params = {k: v for k, v in filters.params().items() if k in query.params} if filters is not None else {}
-    known = {"limit": LIMITS.get(query.name, 100), "offset": 0, "bucket": "day", "q": "", **context}
+    known = {"limit": LIMITS.get(query.name, 100), "offset": 0, "bucket": "day", "q": "",
+             **alert_params(context.get("now")), **context}
     for name in query.params - set(params):
         if name not in known:
             return None

@@ -26,6 +26,10 @@ def live() -> None:
     cols[4].metric(t("kpi_median_verify"), fmt_duration_minutes(kpi["median_verify_minutes"]))
     cols[5].metric(t("kpi_median_resolve"), fmt_duration_minutes(kpi["median_resolve_minutes"]))
     st.caption(f"{t('as_of')} {fmt_datetime(now)} · {t('kpi_total')} : {fmt_int(kpi['n_incidents'])}")
+    if ctx.role != "journalist":  # alerts are the situation room's (no alerts views in the journalist scope)
+        n_open = data.query(ctx.role, "alerts_open_count")["n_open"].iloc[0]
+        st.page_link("pages/alerts.py", label=f"{fmt_int(n_open)} {t('alerts_link')}",
+                     icon=":material/notifications_active:")
     left, right = st.columns([3, 2])
     with left:
         render_commune_map(ctx, height=460, key="overview_map")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from vigie import connectors
+from vigie import alerts, connectors
 from vigie.config import Settings
 from vigie.ingest.backfill import backfill_match_keys
 from vigie.ingest.inbox import InboxWatcher
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 SERVICES: list[tuple[str, Callable[[Store, Settings], object]]] = [
     # Pull connectors (Ushahidi, KoBo) run beside the watcher, only when config/connectors.toml exists.
     ("connectors", connectors.start),
+    # Early warning: evaluates the alert rules and sends notifications in its own thread.
+    ("alerts", alerts.start),
 ]
 
 
