@@ -56,6 +56,10 @@ st.caption(f"{fmt_int(len(claims))} {t('claims_count')} · {t('claims_select_hin
 if claims.empty:
     st.stop()
 selected = claims_table(claims, key="claims_table")
+# The open claim is in the URL too (?affirmation=12), so that a link to it can be shared.
 if selected is not None:
+    st.query_params["affirmation"] = str(int(claims.iloc[selected]["claim_id"]))
+shared = st.query_params.get("affirmation") or ""
+if shared.isdigit():
     st.divider()
-    render_claim(ctx, int(claims.iloc[selected]["claim_id"]))
+    render_claim(ctx, int(shared))  # read through the role's views: a claim it may not see is "not found"

@@ -24,7 +24,7 @@ ACTING_ROLES = ("admin", "operator", "factchecker")
 VERDICTS = ("vrai", "faux", "trompeur", "invérifiable")
 # A disinformation report scoring at least this with a claim (the grouping score, 0–100) is suggested.
 # Chosen on tests/fixtures/claims/suggestions.csv: see tests/test_claims_page.py and the README.
-SUGGEST_THRESHOLD = 60.0
+SUGGEST_THRESHOLD = 65.0
 SUGGEST_DAYS = 7  # reports from a week before the claim was first seen to a week after its last sighting
 CANDIDATES = 2_000
 MAX_JUSTIFICATION = 2_000
