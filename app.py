@@ -23,12 +23,18 @@ with st.sidebar:
 def role_pages(role: str | None) -> list:
     """The pages a role may open. Logged out, every page is registered but hidden, so that a shared
     link (/carte?cat=violence) still opens its page once the user has logged in."""
+    claims = st.Page("pages/claims.py", title=t("page_claims"), icon=":material/campaign:", url_path="desinformation")
+    if role == "factchecker":  # verdicts on claims and links to reports only: no incident page
+        # Its home page; a shared /desinformation link opens the same page (a default page's path is "/").
+        return [st.Page("pages/claims.py", title=t("page_claims"), icon=":material/campaign:", default=True),
+                st.Page("pages/claims.py", title=t("page_claims"), url_path="desinformation", visibility="hidden")]
     pages = [
         st.Page("pages/overview.py", title=t("page_overview"), icon=":material/dashboard:", url_path="vue-ensemble",
                 default=True),
         st.Page("pages/map.py", title=t("page_map"), icon=":material/map:", url_path="carte"),
         st.Page("pages/timeline.py", title=t("page_timeline"), icon=":material/timeline:", url_path="chronologie"),
         st.Page("pages/incidents.py", title=t("page_incidents"), icon=":material/list_alt:", url_path="incidents"),
+        claims,
     ]
     if role in (None, "admin", "operator"):
         pages += [

@@ -1,3 +1,3 @@
 -- The latest incident time: the situation room's clock when replaying past data (demo, archives).
--- roles: admin, operator, observer, journalist
+-- roles: admin, operator, observer, journalist, factchecker
 select max(occurred_local) as latest from incidents

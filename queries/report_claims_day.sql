@@ -1,11 +1,11 @@
--- Claims with a verdict that were first seen during the day ($utc_from to $utc_to: the report's local
--- day in UTC), widest reach first, $limit rows with how many in all (n_total). The claims table keeps
--- no date for the verdict itself: this is the daily report's stand-in until verdicts are events.
+-- Claims given a verdict during the day ($utc_from to $utc_to: the report's local day in UTC), widest
+-- reach first, $limit rows with how many in all (n_total). The time of a verdict is its latest verdict
+-- event (claim_events); a verdict that came with the feed counts on the day the claim was first seen.
 -- roles: admin, operator, observer, journalist
 with chosen as (
-    select claim_id, first_seen, platform, url, text, reach, verdict, debunk_url
+    select claim_id, first_seen, platform, url, text, reach, verdict, justification, debunk_url, verdict_at
     from claims
-    where verdict is not null and first_seen >= $utc_from and first_seen < $utc_to
+    where verdict is not null and verdict_at >= $utc_from and verdict_at < $utc_to
 ),
 final as (
     select *, count(*) over () as n_total

@@ -265,7 +265,7 @@ def test_every_column_a_journalist_receives_is_listed_and_none_is_a_reporter_fie
                     received |= set(data[0])
     params = from_query_params({}, fixture_store.pack).params()
     extra = {"q": "", "limit": 50, "offset": 0, "bucket": "day", "incident_id": 1, "now": params["date_to"],
-             "today": params["date_to"].date(), "platforms": [], "search": "", "verdicts": []}
+             "today": params["date_to"].date(), "platforms": [], "search": "", "verdicts": [], "claim_id": 1}
     # The daily report's queries: a day, and its bounds in UTC (the audit trail's time).
     extra |= {"day": params["date_from"].date(), "utc_from": params["date_from"], "utc_to": params["date_to"]}
     for name in sql.names():

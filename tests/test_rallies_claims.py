@@ -297,6 +297,10 @@ def test_role_views(env, ingest):
         assert "raw" not in [d[0] for d in op[role].execute("select * from claims limit 0").description]
 
 
+# The Désinformation page's other filters, left open: the whole period, every commune.
+CLAIMS_ALL = {"date_from": dt.datetime(2000, 1, 1), "date_to": dt.datetime(2100, 1, 1), "communes": []}
+
+
 @pytest.mark.parametrize("role", ["admin", "operator", "observer", "journalist"])
 def test_queries_for_every_role(env, ingest, role):
     store, _ = env
@@ -320,13 +324,13 @@ def test_queries_for_every_role(env, ingest, role):
         "departements": ["08"], "communes": []})
     assert set(littoral["commune_code"]) == {"0801"}
 
-    claims = sql.run(store, role, "claims_list", {"verdicts": [], "platforms": [], "search": "", "limit": 100})
+    claims = sql.run(store, role, "claims_list", CLAIMS_ALL | {"verdicts": [], "platforms": [], "search": "", "limit": 100})
     assert "https://facebook.com/q/1" in set(claims["url"])
     assert ("https://wa.me/q/2" in set(claims["url"])) == (role != "journalist")
-    unchecked = sql.run(store, role, "claims_list", {"verdicts": ["non_verifie"], "platforms": ["whatsapp"],
+    unchecked = sql.run(store, role, "claims_list", CLAIMS_ALL | {"verdicts": ["non_verifie"], "platforms": ["whatsapp"],
                                                      "search": "", "limit": 100})
     assert unchecked["verdict"].isna().all()
-    found = sql.run(store, role, "claims_list", {"verdicts": [], "platforms": [], "search": "URNES", "limit": 100})
+    found = sql.run(store, role, "claims_list", CLAIMS_ALL | {"verdicts": [], "platforms": [], "search": "URNES", "limit": 100})
     assert "https://facebook.com/q/1" in set(found["url"])
 
 

@@ -25,13 +25,14 @@ from vigie.geo import Pack, load_pack
 SCHEMA_DIR = Path(__file__).parent / "schema"
 MIGRATIONS = sorted(SCHEMA_DIR.glob("[0-9][0-9][0-9]_*.sql"))
 
-ROLES = ("admin", "operator", "observer", "journalist")
+ROLES = ("admin", "operator", "observer", "journalist", "factchecker")
 # Each role reads through one schema of views (see schema/views.sql).
 SCOPES = {
     "admin": "scope_operator",
     "operator": "scope_operator",
     "observer": "scope_observer",
     "journalist": "scope_journalist",
+    "factchecker": "scope_factchecker",  # claims: verdicts and links only (schema/views.sql)
 }
 
 

@@ -145,6 +145,18 @@ INSERTS = {
 }
 
 
+# A sighting is the row's date (else the file's arrival) and reach; the same sighting in a later file is
+# not counted twice.
+CLAIM_SIGHTINGS = """
+    insert into main.claim_sightings
+    select distinct c.claim_id, $seq, coalesce(n.first_seen, $started), n.reach
+    from new_rows n join main.claims c using (url)
+    where not exists (select 1 from main.claim_sightings s
+                      where s.claim_id = c.claim_id and s.seen_at = coalesce(n.first_seen, $started)
+                        and s.reach is not distinct from n.reach)
+"""
+
+
 def ingest(store: Store, path: Path, original: str, sha: str, data: bytes, source_tag: str | None,
            started: dt.datetime, locator: Locator | None = None) -> IngestResult | None:
     """Ingest a rallies or claims file in one transaction; None when the file is neither (a reports feed)."""
@@ -179,6 +191,8 @@ def _commit(store: Store, kind: str, file_name: str, original: str, sha: str, pa
             if len(rows):
                 cur.register("new_rows", rows)
                 n_accepted = cur.execute(INSERTS[kind], {"seq": seq}).fetchone()[0]
+                if kind == "claims":  # every row is a sighting, a claim seen again included (its spread)
+                    cur.execute(CLAIM_SIGHTINGS, {"seq": seq, "started": started})
                 cur.unregister("new_rows")
             n_duplicate = len(rows) - n_accepted
             if rejections:

@@ -105,8 +105,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "alerts_refused": ("Alertes : non communiquées à ce rôle.", "Alerts: not shown to this role."),
     # Claims
     "claims": ("Désinformation : verdicts du jour", "Disinformation: verdicts of the day"),
-    "claims_note_first_seen": ("Affirmations vues pour la première fois ce jour et ayant reçu un verdict.",
-                               "Claims first seen this day that have been given a verdict."),
+    "claims_note_first_seen": ("Affirmations ayant reçu un verdict ce jour (verdict venu du flux : jour de "
+                               "première apparition).",
+                               "Claims given a verdict this day (a verdict that came with the feed: the day "
+                               "the claim was first seen)."),
     "no_claim": ("Aucun verdict ce jour.", "No verdict this day."),
     "col_platform": ("Plateforme", "Platform"),
     "col_claim": ("Affirmation", "Claim"),

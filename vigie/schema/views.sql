@@ -116,3 +116,109 @@ create or replace view scope_journalist.departements as select * from main.depar
 
 -- The shared filters of every page, one table macro per scope (created by vigie.store from the
 -- template below, with {scope} replaced by a schema name from a fixed list).
+
+-- == Claims (Désinformation, migration 011) ==================================================================
+-- These replace the claims views of 002_feeds.sql at every start. The current verdict of a claim is its
+-- latest verdict event, else the verdict its feed gave; its reach is the widest of its sightings.
+create or replace view main.claim_verdicts as
+    select claim_id, event_id, at_time, actor, verdict, justification, debunk_url
+    from main.claim_events
+    where kind = 'verdict'
+    qualify row_number() over (partition by claim_id order by event_id desc) = 1;
+-- The links that hold now (a link is undone by a later unlink of the same report or incident), each with
+-- the incident it reaches today (a linked report follows its incident through merges and splits).
+create or replace view main.claim_links as
+    with latest as (
+        select *
+        from main.claim_events
+        where kind in ('link', 'unlink')
+        qualify row_number() over (partition by claim_id, report_id, incident_id order by event_id desc) = 1
+    )
+    select l.claim_id, l.report_id, coalesce(r.incident_id, l.incident_id) as incident_id, l.actor as linked_by,
+           l.at_time as linked_at
+    from latest l
+    left join main.report_state r on r.report_id = l.report_id
+    where l.kind = 'link';
+create or replace view main.claim_state as
+    with sightings as (
+        select claim_id, max(reach) as reach, count(*) as n_sightings, max(seen_at) as last_seen
+        from main.claim_sightings group by claim_id
+    ),
+    versions as (
+        select claim_id, max(event_id) as version from main.claim_events group by claim_id
+    ),
+    places as (
+        select l.claim_id, mode(i.commune_code) as commune_code, count(*) as n_linked
+        from main.claim_links l left join main.incident_state i on i.incident_id = l.incident_id
+        group by l.claim_id
+    )
+    select c.claim_id, c.ingest_seq, c.platform, c.url, c.text, c.first_seen,
+           greatest(c.reach, s.reach) as reach, coalesce(s.n_sightings, 0) as n_sightings,
+           coalesce(s.last_seen, c.first_seen) as last_seen,
+           case when v.claim_id is null then c.verdict else v.verdict end as verdict,
+           v.justification,
+           case when v.claim_id is null then c.debunk_url else v.debunk_url end as debunk_url,
+           case when v.claim_id is null and c.verdict is not null then c.first_seen else v.at_time end as verdict_at,
+           case when v.claim_id is null and c.verdict is not null then 'flux' else v.actor end as verdict_by,
+           coalesce(e.version, 0) as version, p.commune_code, coalesce(p.n_linked, 0) as n_linked, c.raw
+    from main.claims c
+    left join sightings s using (claim_id)
+    left join main.claim_verdicts v using (claim_id)
+    left join versions e using (claim_id)
+    left join places p using (claim_id);
+
+-- Operators and admins: everything, the original record too.
+create or replace view scope_operator.claims as select * from main.claim_state;
+create or replace view scope_operator.claim_sightings as select * from main.claim_sightings;
+create or replace view scope_operator.claim_events as select * from main.claim_events;
+create or replace view scope_operator.claim_links as select * from main.claim_links;
+-- Observers: everything but the original record (it may name who sent the claim in).
+create or replace view scope_observer.claims as select * exclude (raw) from main.claim_state;
+create or replace view scope_observer.claim_sightings as select * from main.claim_sightings;
+create or replace view scope_observer.claim_events as select * from main.claim_events;
+create or replace view scope_observer.claim_links as select * from main.claim_links;
+-- Journalists: a claim reaches the press once it has a verdict, with its justification and debunk link;
+-- never unchecked claims, who checked or linked them, or links to incidents they may not see. The columns
+-- stay, empty, so that one query serves every role.
+create or replace view scope_journalist.claims as
+    select claim_id, cast(null as bigint) as ingest_seq, platform, url, text, first_seen, reach, n_sightings,
+           last_seen, verdict, justification, debunk_url, verdict_at, cast(null as varchar) as verdict_by,
+           cast(0 as bigint) as version, commune_code, cast(null as bigint) as n_linked
+    from main.claim_state
+    where verdict is not null;
+create or replace view scope_journalist.claim_sightings as
+    select s.* from main.claim_sightings s semi join scope_journalist.claims c using (claim_id);
+create or replace view scope_journalist.claim_events as
+    select cast(null as bigint) as event_id, cast(null as bigint) as claim_id, cast(null as timestamp) as at_time,
+           cast(null as varchar) as actor, cast(null as varchar) as kind, cast(null as varchar) as verdict,
+           cast(null as varchar) as justification, cast(null as varchar) as debunk_url,
+           cast(null as bigint) as report_id, cast(null as bigint) as incident_id
+    where false;
+create or replace view scope_journalist.claim_links as
+    select l.claim_id, cast(null as bigint) as report_id, l.incident_id, cast(null as varchar) as linked_by,
+           cast(null as timestamp) as linked_at
+    from main.claim_links l
+    semi join scope_journalist.claims c using (claim_id)
+    semi join main.incident_state s on s.incident_id = l.incident_id and s.published;
+
+-- Fact-checkers give verdicts and link reports, nothing else: claims as observers see them, and the
+-- reports they may link (disinformation reports, and those already linked) without the reporter's fields.
+-- No incident, audit trail or feed log: those views are empty, so the shared filters still bind.
+create schema if not exists scope_factchecker;
+create or replace view scope_factchecker.claims as select * exclude (raw) from main.claim_state;
+create or replace view scope_factchecker.claim_sightings as select * from main.claim_sightings;
+create or replace view scope_factchecker.claim_events as select * from main.claim_events;
+create or replace view scope_factchecker.claim_links as select * from main.claim_links;
+create or replace view scope_factchecker.reports as
+    select r.report_id, r.incident_id, r.source, r.received_at, r.occurred_at, r.occurred_local, r.commune_code,
+           r.category, main.mask_contacts(r.description) as description
+    from main.report_state r
+    where r.category = 'desinformation'
+       or r.report_id in (select report_id from main.claim_links where report_id is not null);
+create or replace view scope_factchecker.incidents as select * from scope_journalist.incidents where false;
+create or replace view scope_factchecker.status_events as select * from scope_journalist.status_events;
+create or replace view scope_factchecker.ingest_log as select * from scope_journalist.ingest_log;
+create or replace view scope_factchecker.quarantine as select * from scope_journalist.quarantine;
+create or replace view scope_factchecker.communes as select * exclude (geom) from main.communes;
+create or replace view scope_factchecker.departements as select * from main.departements;
+-- == end of Claims ==========================================================================================

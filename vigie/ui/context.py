@@ -52,6 +52,9 @@ def load(ctx: PageContext, name: str, **extra) -> pd.DataFrame:
     params = {k: v for k, v in ctx.filters.params().items() if k in wanted} | extra
     try:
         return data.query(ctx.role, name, params)
+    except PermissionError:  # the query's roles do not include this one: the data layer refuses it
+        st.error(t("role_refused"))
+        st.stop()
     except Exception:  # noqa: BLE001 - the page stays up; the log has the details
         log.exception("query %s failed", name)
         st.error(t("data_error"))

@@ -76,7 +76,10 @@ def sidebar_filters(pack: Pack, sources: list[str]) -> Filters:
         st.multiselect(t("source"), known_sources, key="f_source", placeholder=t("choose"))
         st.button(t("reset_filters"), on_click=_reset, args=(pack,), width="stretch")
     filters = _from_state(pack)
-    st.query_params.from_dict(filters.to_query_params())
+    # A page's own parameters (the Désinformation page's verdict, …) stay in the URL beside the shared ones;
+    # the page that reads them checks them.
+    own = {key: st.query_params.get_all(key) for key in st.query_params if key not in URL_KEYS}
+    st.query_params.from_dict(filters.to_query_params() | own)
     return filters
 
 

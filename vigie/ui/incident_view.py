@@ -8,6 +8,7 @@ import streamlit as st
 from vigie.auth import User
 from vigie.taxonomy import CATEGORIES, SEVERITIES, category_label, severity_label, status_label
 from vigie.ui import data
+from vigie.ui.claims_view import render_incident_claims
 from vigie.ui.context import PageContext
 from vigie.ui.i18n import fmt_datetime, lang, t
 from vigie.ui.maps import location_deck
@@ -52,6 +53,7 @@ def render_detail(ctx: PageContext, incident_id: int) -> None:
         st.markdown(f"**{t('linked_reports')}** ({len(reports)})")
         shown = reports.drop(columns=[c for c in HIDDEN_REPORT_COLUMNS if c in reports.columns])
         st.dataframe(shown, hide_index=True, width="stretch", height=220, key=f"reports_{incident_id}")
+    render_incident_claims(ctx, incident_id)  # the claims it repeats, with their verdict
     if ctx.role != "journalist":
         history = _run(ctx, "incident_history", incident_id=int(incident_id))
         st.markdown(f"**{t('history')}**")
