@@ -221,13 +221,6 @@ def test_claims_with_a_verdict_that_day(pdfs):
         assert UNVERIFIED_CLAIM not in text and "Quetzal" not in text
 
 
-def test_open_alerts_section_says_when_no_alerts_query_exists(store, pdfs):
-    if (sections.sql.QUERIES_DIR / f"{sections.QUERIES['alerts']}.sql").exists():
-        pytest.skip("the alerts query exists on this branch")
-    assert "Alertes : non disponibles dans cette version." in pdfs[("observer", "fr")]
-    assert "Alerts: not available in this version." in pdfs[("observer", "en")]
-
-
 def test_open_alerts_section_lays_out_whatever_query_it_is_given(store, monkeypatch):
     """The section reads its columns by name from a list, so the alerts query can be wired in as it is."""
     monkeypatch.setitem(sections.QUERIES, "alerts", "latest_incidents")  # any query with these columns
