@@ -394,3 +394,27 @@ def test_hostile_claim_fields_are_text_and_never_links(app_env, store, role):
     payload = "\n".join(str(e.proto) for kind in ("markdown", "caption") for e in at.get(kind))
     assert "<script>" not in payload and "onerror" not in payload
     assert "javascript:" not in "\n".join(str(b.proto) for b in at.get("link_button"))
+
+
+# -- the page's actions -----------------------------------------------------------------------------------------
+
+def test_verdict_and_link_through_the_page(app_env, store):
+    cid = claim_id(store, CLAIM_OPEN)
+    at = page("factchecker", {"affirmation": str(cid)})
+    assert at.text_area(key=f"claim_justification_{cid}") is not None
+    at.segmented_control(key=f"claim_verdict_{cid}").set_value("trompeur")
+    at.text_area(key=f"claim_justification_{cid}").input("Vieille rumeur de 2019, reprise hors contexte.")
+    at.text_input(key=f"claim_debunk_{cid}").input("javascript:alert(1)")
+    at.button(key=f"claim_save_{cid}").click().run()
+    assert any("http" in e.value for e in at.error), "a javascript: debunk link was not refused"
+    at.text_input(key=f"claim_debunk_{cid}").input("https://factcheck.example/rumeur")
+    at.button(key=f"claim_save_{cid}").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.success
+    row = store.cursor("journalist").execute("select verdict, debunk_url from claims where claim_id = $c",
+                                             {"c": cid}).fetchone()
+    assert row == ("trompeur", "https://factcheck.example/rumeur")
+    # Observers read the claim, its history and links, and get no action.
+    at = page("observer", {"affirmation": str(cid)})
+    assert not at.get("button") or all(not b.key or not b.key.startswith("claim_") for b in at.button)
+    assert any(f.value.shape[0] and "actor" in f.value.columns for f in at.get("dataframe"))

@@ -40,10 +40,10 @@ class ClaimWorkflow:
         self.store = store
 
     def version(self, claim_id: int) -> int:
-        row = self.store.raw_cursor().execute(
-            "select count(*), coalesce(max(event_id), 0) from main.claim_events where claim_id = $id",
-            {"id": claim_id}).fetchone()
-        return int(row[1])
+        """The id of the claim's latest event (0 for none): what an action says it was looking at."""
+        return int(self.store.raw_cursor().execute(
+            "select coalesce(max(event_id), 0) from main.claim_events where claim_id = $id", {"id": claim_id}
+        ).fetchone()[0])
 
     def _checked(self, user: User, claim_id: int, version: int) -> None:
         _require_checker(user)

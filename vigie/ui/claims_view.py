@@ -141,6 +141,14 @@ def _act(action, *args, **kwargs) -> None:
         st.session_state["claim_done"] = t("action_done")
 
 
+def _save_verdict(workflow: ClaimWorkflow, user: User, claim_id: int, version: int) -> None:
+    # Read at click time: a value typed just before the click reaches the callback, not the one of the
+    # run that drew the button.
+    state = st.session_state
+    _act(workflow.give_verdict, user, claim_id, version, state.get(f"claim_verdict_{claim_id}") or "",
+         state.get(f"claim_justification_{claim_id}"), state.get(f"claim_debunk_{claim_id}"))
+
+
 def render_actions(ctx: PageContext, claim: pd.Series, linked: pd.DataFrame, chosen_links: list[int]) -> None:
     user: User = ctx.user
     workflow = ClaimWorkflow(data.get_store())
@@ -158,13 +166,13 @@ def render_actions(ctx: PageContext, claim: pd.Series, linked: pd.DataFrame, cho
 
     st.markdown(f"**{t('claim_give_verdict')}**")
     current = claim["verdict"] if claim["verdict"] in VERDICTS else VERDICTS[1]
-    verdict = st.segmented_control(t("claim_col_verdict"), list(VERDICTS), default=current,
+    st.segmented_control(t("claim_col_verdict"), list(VERDICTS), default=current,
                                    format_func=verdict_label, key=f"claim_verdict_{claim_id}")
-    justification = st.text_area(t("claim_justification"), key=f"claim_justification_{claim_id}", height=80,
+    st.text_area(t("claim_justification"), key=f"claim_justification_{claim_id}", height=80,
                                  max_chars=2000)
-    debunk = st.text_input(t("claim_debunk_url"), key=f"claim_debunk_{claim_id}", max_chars=2000)
-    st.button(t("claim_save_verdict"), key=f"claim_save_{claim_id}", type="primary", on_click=_act,
-              args=(workflow.give_verdict, user, claim_id, version, verdict or "", justification, debunk))
+    st.text_input(t("claim_debunk_url"), key=f"claim_debunk_{claim_id}", max_chars=2000)
+    st.button(t("claim_save_verdict"), key=f"claim_save_{claim_id}", type="primary", on_click=_save_verdict,
+              args=(workflow, user, claim_id, version))
 
     st.markdown(f"**{t('claim_suggestions')}**")
     suggested = suggestions(data.get_store(), ctx.role, claim_id)
