@@ -167,6 +167,7 @@ def test_preload_ingests_once(settings, store, capsys):
     cur = store.raw_cursor()
     log = cur.execute(
         "select n_received, n_accepted, n_duplicate, n_quarantined, source, status from main.ingest_log"
+        " where format <> 'claims-csv'"
     ).fetchall()
     assert len(log) == 1
     received, accepted, duplicate, quarantined, source, status = log[0]
@@ -183,9 +184,19 @@ def test_preload_ingests_once(settings, store, capsys):
     last = cur.execute("select max(occurred_local) from main.reports").fetchone()[0]
     assert last < demo.DEFAULT_CUT
 
+    # The claims the scenario's rumours became, up to the cut: every sighting kept, a claim once.
+    sightings = demo.demo_claims.sightings(frame, demo.local_times(frame))
+    seen = sightings[pd.to_datetime(sightings["vu_le"]) < demo.DEFAULT_CUT]
+    claims = cur.execute("select count(*), count(verdict), count(*) - count(verdict) from main.claims").fetchone()
+    assert claims[0] == seen["lien"].nunique() > 0 and claims[1] > 0 and claims[2] > 0
+    assert cur.execute("select count(*) from main.claim_sightings").fetchone()[0] == len(seen)
+    # Each claim repeats one simulated disinformation report: the page can suggest it for linking.
+    assert set(seen["texte"]) <= set(cur.execute(
+        "select description from main.reports where category = 'desinformation'").df()["description"])
+
     assert demo.preload(settings, scale=SMALL) == 0
     assert "déjà chargé" in capsys.readouterr().out
-    assert _counts(store) == (reports, events, 1)
+    assert _counts(store) == (reports, events, 2)
     assert not pending(settings.inbox)
 
 
@@ -210,7 +221,10 @@ def test_replay_drops_the_rest_without_opening_the_database(settings, store, mon
     assert len(files) > 3  # dropped tick by tick, not in one file
     results = process_inbox(store, settings)
     assert all(r.error is None for r in results)
-    assert sum(r.received for r in results) == len(after)
+    assert sum(r.received for r in results if r.format != "claims-csv") == len(after)
+    sightings = demo.demo_claims.sightings(frame, demo.local_times(frame))
+    later = sightings[pd.to_datetime(sightings["vu_le"]) >= demo.DEFAULT_CUT]
+    assert sum(r.received for r in results if r.format == "claims-csv") == len(later) > 0
     # Preload + replay = the whole scenario, each report once.
     assert _counts(store)[0] == reports_before + len(after) - after.duplicated().sum()
     assert _counts(store)[0] == len(frame.drop_duplicates())
@@ -232,7 +246,7 @@ def test_preload_leaves_the_file_when_the_server_holds_the_database(settings, ca
     assert written > 0
     assert "Serveur en cours" in capsys.readouterr().out
     files = pending(settings.inbox)
-    assert len(files) == 1 and files[0].name.endswith("__demo__demo-historique.csv")
+    assert sorted(f.name.split("__")[-1] for f in files) == ["demo-affirmations.csv", "demo-historique.csv"]
 
 
 # -- simulated operators -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from vigie import demo_claims
 from vigie.geo import Locator, Pack, load_pack
 from vigie.text import match_key, strip_accents
 
@@ -666,6 +667,10 @@ def preload(settings, until: dt.datetime | str | None = None, *, seed: int = 42,
         frame = generate(load_pack(settings.pack), seed=seed, scale=scale)
         before = frame[local_times(frame) < cut]
         drop_bytes(settings.inbox, csv_bytes(before), "demo-historique.csv", source=DEMO_SOURCE)
+        claims = _claim_sightings(frame, seed)
+        seen = claims[pd.to_datetime(claims["vu_le"]) < cut]
+        if len(seen):
+            drop_bytes(settings.inbox, demo_claims.csv_bytes(seen), "demo-affirmations.csv", source=DEMO_SOURCE)
         if store is None:
             print(f"Serveur en cours d'exécution : {_fmt_int(len(before))} signalements simulés (jusqu'au "
                   f"{cut:%d/%m/%Y %H:%M}) déposés dans la boîte de réception ; le serveur les intègre.")
@@ -674,12 +679,14 @@ def preload(settings, until: dt.datetime | str | None = None, *, seed: int = 42,
         # A mark in the database: what is made from it later says "simulated" even without VIGIE_DEMO.
         store.raw_cursor().execute("insert or replace into meta values ('simulated', 'true')")
         decisions = simulate_operators(store)
-        accepted = sum(r.accepted for r in results)
-        duplicate = sum(r.duplicate for r in results)
-        quarantined = sum(r.quarantined for r in results)
+        reports = [r for r in results if r.format != "claims-csv"]
+        accepted = sum(r.accepted for r in reports)
+        duplicate = sum(r.duplicate for r in reports)
+        quarantined = sum(r.quarantined for r in reports)
         print(f"Scénario simulé chargé jusqu'au {cut:%d/%m/%Y %H:%M} : {_fmt_int(len(before))} lignes, "
               f"{_fmt_int(accepted)} signalements acceptés, {_fmt_int(duplicate)} doublons, "
-              f"{_fmt_int(quarantined)} en quarantaine ; {_fmt_int(decisions)} décisions d'opérateurs simulés.")
+              f"{_fmt_int(quarantined)} en quarantaine ; {_fmt_int(len(seen))} observations d'affirmations "
+              f"(réseaux sociaux) ; {_fmt_int(decisions)} décisions d'opérateurs simulés.")
         return len(before)
     finally:
         if store is not None:
@@ -708,6 +715,9 @@ def replay(settings, speed: float = 1800.0, start: dt.datetime | str | None = No
     end = pd.Timestamp(stamps[-1]).to_pydatetime()
     print(f"Rejeu du scénario simulé : {_fmt_int(len(rows))} signalements du {begin:%d/%m/%Y %H:%M} au "
           f"{end:%d/%m/%Y %H:%M}, accéléré ×{speed:g}.", flush=True)
+    claims = _claim_sightings(frame, seed)
+    claim_times = pd.to_datetime(claims["vu_le"]).to_numpy()
+    claims_sent = int(np.searchsorted(claim_times, np.datetime64(begin), side="left"))
     started = time.monotonic()
     sent = 0
     try:
@@ -718,11 +728,20 @@ def replay(settings, speed: float = 1800.0, start: dt.datetime | str | None = No
             if upto > sent:
                 drop_bytes(settings.inbox, csv_bytes(rows.iloc[sent:upto]), "demo-replay.csv", source=DEMO_SOURCE)
                 sent = upto
+            claims_upto = int(np.searchsorted(claim_times, clock, side="right"))
+            if claims_upto > claims_sent:  # the claims seen meanwhile, in their own file (their own feed)
+                drop_bytes(settings.inbox, demo_claims.csv_bytes(claims.iloc[claims_sent:claims_upto]),
+                           "demo-affirmations.csv", source=DEMO_SOURCE)
+                claims_sent = claims_upto
     except KeyboardInterrupt:
         print(f"Rejeu interrompu : {_fmt_int(sent)} signalements sur {_fmt_int(len(rows))} déposés.")
         return sent
     print(f"Rejeu terminé : {_fmt_int(sent)} signalements déposés (fin du scénario, {end:%d/%m/%Y %H:%M}).")
     return sent
+
+
+def _claim_sightings(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    return demo_claims.sightings(frame, local_times(frame), seed=seed)
 
 
 # ---------------------------------------------------------------------------------------------------
