@@ -159,3 +159,32 @@ def test_hxl_tags_are_matched_by_hashtag_and_attributes():
     assert hxl.parse_tag("Latitude") is None
     assert hxl.is_hashtag_row(["#date", "", "#adm2+name"])
     assert not hxl.is_hashtag_row(["#1 en tête", "texte"])
+
+
+# -- HXL export of incidents ------------------------------------------------------------------------
+
+
+def test_hxl_export_reads_back_and_holds_only_the_role_view(fixture_store):
+    import csv
+    import io
+
+    from tests.fixture_data import PII_MARKERS
+    from tests.test_exports import export_for
+    from vigie.exports import to_hxl
+
+    frame = export_for(fixture_store, "journalist")
+    data = to_hxl(frame)
+    text = data.decode("utf-8")
+    for marker in PII_MARKERS:
+        assert marker not in text
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][0] == "#event+id" and "#adm2+name" in rows[1] and "#geo+lat" in rows[1]
+    assert len(rows) == len(frame) + 2
+    assert not any(cell.startswith(("=", "+", "@")) for row in rows[2:] for cell in row)
+    # Vigie's own HXL reader reads it back: one record per incident, commune and category mapped
+    parsed = formats.parse(data, "vigie-incidents-hxl.csv")
+    assert parsed.format == "hxl-csv" and parsed.received == len(frame)
+    first = frame.iloc[0]
+    back = parsed.records.iloc[0]
+    assert back.source_ref == str(first.incident_id) and back.category == first.category
+    assert back.commune == first.commune

@@ -163,6 +163,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "operators_only": ("Page réservée aux opérateurs et administrateurs.", "Operators and administrators only."),
     "kpi_median_resolve": ("Délai médian de résolution", "Median time to resolve"),
     "phases_legend": ("Bandes : phases électorales", "Bands: election phases"),
+    # feeds-formats: HXL export of incidents
+    "export_hxl": ("Exporter en HXL", "Export as HXL"),
 }
 
 
