@@ -188,3 +188,28 @@ def test_hxl_export_reads_back_and_holds_only_the_role_view(fixture_store):
     back = parsed.records.iloc[0]
     assert back.source_ref == str(first.incident_id) and back.category == first.category
     assert back.commune == first.commune
+
+
+# -- Ushahidi CSV exports: empty row 2, repeated labels, 2.x local time -----------------------------
+
+
+def test_ushahidi_export_with_an_empty_row_2_and_repeated_labels(settings, store):
+    result = ingest(settings, store, FEEDS / "ushahidi/ushahidi_v3_export_row2_vide.csv")
+    assert_counts(store, result, received=2, accepted=2, duplicate=0, quarantined=0)
+    df = reports(store, "ushahidi")
+    first = df["3001"]
+    assert first.occurred_at == ts("2023-01-08 09:55")  # Post Date (UTC)
+    assert first.commune_code is not None and first.geo_precision == "point"
+    assert first.category == "destruction"
+    assert "deuxième description" not in first.description  # the first of two same-labelled fields wins
+    assert first.reporter_phone == "+22990112233"
+    assert df["3002"].reporter_contact == "obs@example.org"
+
+
+def test_ushahidi_2x_classic_incident_date_is_local_time(settings, store):
+    result = ingest(settings, store, FEEDS / "ushahidi/ushahidi_2x_classic.csv")
+    assert_counts(store, result, received=2, accepted=2, duplicate=0, quarantined=0)
+    df = reports(store, "ushahidi")
+    assert df["12"].occurred_local == ts("2023-01-08 09:30")  # as the deployment wrote it (Benin, UTC+1)
+    assert df["12"].occurred_at == ts("2023-01-08 08:30")
+    assert (df["12"].category, df["12"].geo_precision) == ("violence", "point")
