@@ -56,7 +56,8 @@ def read(text: str, name: str = "") -> Parsed:
     try:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
-        raise FeedError(f"alerte CAP illisible : XML invalide ({exc})") from exc
+        line, column = getattr(exc, "position", (None, None))
+        raise FeedError(f"alerte CAP illisible : XML invalide ou coupé (ligne {line}, colonne {column})") from exc
     alerts = [root] if root.tag == f"{{{NAMESPACE}}}alert" else root.findall(f".//{{{NAMESPACE}}}alert")
     if not alerts:
         raise FeedError("fichier XML sans élément <alert> CAP 1.2")
