@@ -159,6 +159,9 @@ def test_hxl_tags_are_matched_by_hashtag_and_attributes():
     assert hxl.parse_tag("Latitude") is None
     assert hxl.is_hashtag_row(["#date", "", "#adm2+name"])
     assert not hxl.is_hashtag_row(["#1 en tête", "texte"])
+    assert not hxl.is_hashtag_row(["#1", "#2"])  # numbered rows of a native file are not tags
+    native = "id;date;commune;texte\n#1;2023-01-05 10:00;Cotonou;bagarre\n".encode()
+    assert formats.parse(native, "signalements.csv").format == "native-csv"
 
 
 # -- HXL export of incidents ------------------------------------------------------------------------

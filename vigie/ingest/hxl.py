@@ -67,7 +67,7 @@ def parse_tag(cell: str | None) -> tuple[str, frozenset[str]] | None:
     if not text.startswith("#") or len(text) < 2:
         return None
     tag, *attrs = text.split("+")
-    if not tag[1:].replace("_", "").isalnum():
+    if not (tag[1:2].isalpha() and tag[1:].replace("_", "").isalnum()):  # HXL: a letter, then [a-z0-9_]
         return None
     return tag, frozenset(a for a in attrs if a)
 
