@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from vigie.exports import to_csv, to_geojson
+from vigie.exports import to_csv, to_geojson, to_hxl
 from vigie.ui.context import get_context, load
 from vigie.ui.i18n import fmt_int, t
 from vigie.ui.incident_view import render_detail
@@ -30,11 +30,13 @@ def export_rows():
     return load(ctx, "incident_search", q=q, limit=EXPORT_LIMIT, offset=0).drop(columns=["n_total"])
 
 
-c1, c2, _ = st.columns([1, 1, 3])
+c1, c2, c3, _ = st.columns([1, 1, 1, 2])
 c1.download_button(t("export_csv"), lambda: to_csv(export_rows()), "vigie-incidents.csv", "text/csv",
                    key="export_csv")
 c2.download_button(t("export_geojson"), lambda: to_geojson(export_rows()), "vigie-incidents.geojson",
                    "application/geo+json", key="export_geojson")
+c3.download_button(t("export_hxl"), lambda: to_hxl(export_rows()), "vigie-incidents-hxl.csv", "text/csv",
+                   key="export_hxl")  # feeds-formats
 
 if selected is not None:
     st.divider()

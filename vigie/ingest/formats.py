@@ -10,6 +10,11 @@
 | CSV with `Post ID` and `Survey` / `Post Status` / `Post Date (UTC)` … (or 2.x `INCIDENT TITLE`) | `ushahidi` | `ushahidi-csv` |
 | CSV with `SubmissionDate` and `meta-instanceID` / `KEY` | `kobo` | `odk-csv` |
 | CSV with `_submission_time` / `_uuid` | `kobo` | `kobo-csv` |
+| JSON page with `results` + `next`/`previous` of messages (`urn`, `direction`) or runs (`flow`, `values`) | `rapidpro` | `rapidpro-messages`, `rapidpro-runs` |
+| JSON `{"reports": [...]}` with `authoredAt` / CSV with `authoredAt`, `content` | `aggie` | `aggie-json`, `aggie-csv` |
+| JSON `results[]` of posts with `values` (Ushahidi v3) | `ushahidi_v3` | `ushahidi-v3-api` |
+| CSV whose second row is HXL hashtags (not an Ushahidi export) | `hxl` | `hxl-csv` |
+| XML in the CAP 1.2 namespace | `cap` | `cap-xml` |
 | anything else | `native` | `native-csv`, `native-jsonl` |
 """
 
@@ -21,6 +26,7 @@ import json
 
 from vigie.geo import Pack
 from vigie.ingest import acled, kobo, native, sms, ushahidi
+from vigie.ingest import aggie, cap, hxl, rapidpro, ushahidi_v3  # feeds-formats
 from vigie.ingest.records import FeedError, Parsed, decode, sniff_delimiter
 
 # format name -> default source channel when the file does not say
@@ -35,6 +41,15 @@ DEFAULT_SOURCES = {
     "odk-json": "odk",
     "acled": acled.SOURCE,
     "sms-inbox": sms.SOURCE,
+    # feeds-formats: begin
+    "ushahidi-v3-api": ushahidi.SOURCE,
+    "rapidpro-messages": rapidpro.SOURCE,
+    "rapidpro-runs": rapidpro.SOURCE,
+    "aggie-csv": aggie.SOURCE,
+    "aggie-json": aggie.SOURCE,
+    "hxl-csv": hxl.SOURCE,
+    "cap-xml": cap.SOURCE,
+    # feeds-formats: end
 }
 
 
@@ -60,6 +75,8 @@ def _dispatch(text: str, name: str, source_tag: str | None, pack: Pack | None) -
         if doc is None:
             raise FeedError("page de l'API Ushahidi illisible (JSON invalide)")
         return ushahidi.posts_to_records(doc)
+    if cap.is_cap(body):
+        return cap.read(body, name)  # merge: move into xmlfeeds.READERS
     is_json = body[:1] in ("{", "[")
     if kobo.is_kobo_tag(source_tag):
         if is_json:
@@ -70,12 +87,26 @@ def _dispatch(text: str, name: str, source_tag: str | None, pack: Pack | None) -
         if doc is not None:
             if kobo.is_kobo_json(doc):
                 return kobo.parse_document(doc, name, source_tag)
+            # feeds-formats: begin (before any generic results/data envelope)
+            if rapidpro.is_rapidpro_page(doc):
+                return rapidpro.read(doc, pack)
+            if aggie.is_aggie_json(doc):
+                return aggie.read_json(doc)
+            if ushahidi_v3.is_v3_payload(doc):
+                return ushahidi_v3.read(doc)
+            # feeds-formats: end
             if ushahidi.is_posts_payload(doc):
                 return ushahidi.posts_to_records(doc)
         return native.parse_jsonl(text)
     if name.lower().endswith((".jsonl", ".ndjson", ".json")):
         return native.parse_jsonl(text)
     header = _csv_header(body)
+    # feeds-formats: begin (an HXL row 2 wins over the header: ACLED's HXL exports too)
+    if hxl.is_hxl_text(body) and not ushahidi.is_ushahidi_header(header):
+        return hxl.parse_csv(text)
+    if aggie.is_aggie_header(header):
+        return aggie.parse_csv(text)
+    # feeds-formats: end
     if acled.is_acled_header(header):
         return acled.parse_csv(text)
     if ushahidi.is_ushahidi_header(header):

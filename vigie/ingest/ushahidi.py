@@ -187,7 +187,9 @@ def _records(header: list[str], rows: list[list], lines: list[int]) -> pd.DataFr
         return [utc_text(v) if utc else as_text(v) for v in by_name[native[key]]]
 
     post_date = dated("post_date")
-    incident = [utc_text(v) for v in col(survey, "incident_date")]
+    # 2.x's INCIDENT DATE also answers to the survey alias "Incident date": it is local time, not UTC.
+    local_incident = survey.get("incident_date", "").upper() == "INCIDENT DATE"
+    incident = [as_text(v) if local_incident else utc_text(v) for v in col(survey, "incident_date")]
     occurred = [i or p for i, p in zip(incident, post_date)]
 
     titles = texts(col(native, "title"))

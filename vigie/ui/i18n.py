@@ -265,6 +265,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "claim_link": ("Lier", "Link"),
     "incident_claims": ("Affirmations reprises par cet incident", "Claims this incident repeats"),
     # -- end of Désinformation -------------------------------------------------------------------------------
+    # feeds-formats: HXL export of incidents
+    "export_hxl": ("Exporter en HXL", "Export as HXL"),
 }
 
 
