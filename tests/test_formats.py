@@ -123,12 +123,14 @@ def test_hxl_tagged_csv(settings, store):
 
 def test_acled_export_with_an_hxl_row(settings, store):
     result = ingest(settings, store, FEEDS / "acled/acled_hxl_export.csv")
-    assert_counts(store, result, received=2, accepted=2, duplicate=0, quarantined=0)
+    assert_counts(store, result, received=3, accepted=3, duplicate=0, quarantined=0)
     df = reports(store, "acled")
     protest, attack = df["BEN2101"], df["BEN2102"]
     assert (protest.category, protest.severity) == ("manifestation", 1)
     assert (attack.category, attack.severity) == ("violence", 4)
     assert protest.occurred_local.date().isoformat() == "2023-01-08"
+    regional = df["BEN2103"]  # geo_precision 3: not placed on Parakou's point
+    assert regional.geo_precision in ("departement", "none") and regional.category == "violence"
 
 
 def test_cap_alert(settings, store):
