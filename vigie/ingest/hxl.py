@@ -13,6 +13,7 @@ column that matches wins (more specific patterns are listed first).
 | reported_at | `#date+reported`, `#date+report` |
 | lat / lon | `#geo+lat` / `#geo+lon` |
 | commune | `#adm2` (Benin's communes are admin level 2; `+name` or `+code`) |
+| (ACLED only) | `#geo+precision` 3: coordinates and commune dropped, `#adm1` (the département) as place, as the ACLED adapter does |
 | place | `#loc`, `#adm3`, `#adm4` |
 | category | `#event+type+sub`, `#event+type`, `#event+category`, `#sector`, `#crisis+type`: ACLED event types through the ACLED table, other words through the taxonomy |
 | severity | `#severity` |
@@ -51,6 +52,7 @@ PATTERNS.update({
     "lat": _patterns("#geo+lat"),
     "lon": _patterns("#geo+lon"),
     "commune": _patterns("#adm2+name", "#adm2"),
+    "departement": _patterns("#adm1+name", "#adm1"),
     "place": _patterns("#loc+name", "#loc", "#adm3+name", "#adm3", "#adm4"),
     "category": _patterns("#event+type+sub", "#event+type", "#event+category", "#sector", "#crisis+type"),
     "severity": _patterns("#severity"),
@@ -118,7 +120,7 @@ def parse_csv(text: str) -> Parsed:
     is_acled = any(t and t[0] == "#event" and "code" in t[1] for t in tags) or any(
         h.strip().lower() == "event_id_cnty" for h in header)
     source = acled.SOURCE if is_acled else SOURCE
-    columns = {field: values(field) for field in PATTERNS}
+    columns = {field: values(field) for field in PATTERNS if field != "departement"}
     columns["category"] = [_category(v, is_acled) for v in columns["category"]]
     if is_acled:  # ACLED's day-month-year dates and its fatalities, as its own adapter reads them
         i_type = next((i for i, t in enumerate(tags) if t and t[0] == "#event" and t[1] == {"type"}), None)
@@ -127,6 +129,13 @@ def parse_csv(text: str) -> Parsed:
                   for row in rows]
         columns["occurred_at"] = [acled.event_day(v) for v in columns["occurred_at"]]
         columns["severity"] = [acled.severity(t, k) for t, k in zip(types, killed)]
+        # geo_precision 3: ACLED put the event on a regional capital; keep only the département
+        i_prec = _tag_index(tags, "#geo", "precision")
+        i_adm1 = column_for(tags, "departement")
+        for j, row in enumerate(rows):
+            if i_prec is not None and i_prec < len(row) and row[i_prec].strip() == "3":
+                columns["lat"][j] = columns["lon"][j] = columns["commune"][j] = None
+                columns["place"][j] = as_text(row[i_adm1]) if i_adm1 is not None and i_adm1 < len(row) else None
     columns["source"] = [source] * n
     return Parsed("hxl-csv", frame_from_columns(columns, n, lines), raw, n + len(rejections), rejections)
 
