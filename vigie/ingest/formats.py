@@ -10,6 +10,7 @@
 | CSV with `Post ID` and `Survey` / `Post Status` / `Post Date (UTC)` … (or 2.x `INCIDENT TITLE`) | `ushahidi` | `ushahidi-csv` |
 | CSV with `SubmissionDate` and `meta-instanceID` / `KEY` | `kobo` | `odk-csv` |
 | CSV with `_submission_time` / `_uuid` | `kobo` | `kobo-csv` |
+| JSON object with a list under `results` / `data` / `items` / `messages` / `runs` / `records` / `features` | its items, dispatched as a JSON array | (that of the items) |
 | anything else | `native` | `native-csv`, `native-jsonl` |
 """
 
@@ -20,7 +21,7 @@ import io
 import json
 
 from vigie.geo import Pack
-from vigie.ingest import acled, kobo, native, sms, ushahidi
+from vigie.ingest import acled, envelope, kobo, native, sms, ushahidi
 from vigie.ingest.records import FeedError, Parsed, decode, sniff_delimiter
 
 # format name -> default source channel when the file does not say
@@ -72,6 +73,10 @@ def _dispatch(text: str, name: str, source_tag: str | None, pack: Pack | None) -
                 return kobo.parse_document(doc, name, source_tag)
             if ushahidi.is_posts_payload(doc):
                 return ushahidi.posts_to_records(doc)
+            # feeds-fix: any other API page envelope is its items, read as a JSON array (see envelope.py)
+            page = envelope.items(doc)
+            if page is not None:
+                return _dispatch(json.dumps(page, ensure_ascii=False), name, source_tag, pack)
         return native.parse_jsonl(text)
     if name.lower().endswith((".jsonl", ".ndjson", ".json")):
         return native.parse_jsonl(text)
