@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 from tests.conftest import count_rows
 from tests.test_ingest import csv_bytes
@@ -109,3 +110,61 @@ def test_date_shapes_of_real_exports():
     got = [str(t) for t in parse_datetimes(values, 1)]
     assert got == ["2017-12-31 23:00:00", "2022-12-31 12:05:09", "2014-09-29 16:08:53",
                    "2023-01-05 09:00:00.123456", "2023-01-05 10:00:00.123456", "2023-01-05 09:00:00.500000"]
+
+
+# -- SMS --------------------------------------------------------------------------------------------
+
+def test_an_mms_without_text_is_kept_with_its_media_noted(store, settings):
+    from vigie.webhook import inbox_record, parse_twilio
+
+    body = urllib.parse.urlencode({"MessageSid": "MM1", "From": "+22990000009", "NumMedia": "2",
+                                   "MediaUrl0": "https://api.twilio.com/m/1", "MediaUrl1": "javascript:alert(1)",
+                                   "MediaContentType0": "image/jpeg"}).encode()
+    message = parse_twilio(body, "application/x-www-form-urlencoded")  # no Body at all: not refused
+    assert message["text"] == "" and message["media"] == ["https://api.twilio.com/m/1"]
+    result = ingest(store, settings, inbox_record("twilio", message), "twilio-MM1.sms.jsonl", source="sms")
+    assert (result.accepted, result.quarantined) == (1, 0)
+    [(description,)] = store.raw_cursor().execute("select description from reports").fetchall()
+    assert description == "[MMS : 1 pièce jointe]"
+
+
+def test_the_gateways_sent_time_is_the_reported_time(store, settings):
+    from vigie.webhook import inbox_record, parse_africastalking, parse_rapidpro, parse_twilio
+
+    at = parse_africastalking(urllib.parse.urlencode(
+        {"from": "+22990000001", "text": "VIO COTONOU bagarre", "id": "AT1", "date": "2023-01-08 09:15:00"}).encode(), "")
+    rp = parse_rapidpro(json.dumps({"contact": {"urn": "tel:+22990000002"}, "input": {
+        "uuid": "u-1", "text": "MEN PARAKOU menaces", "created_on": "2023-01-08T09:20:00.123456Z",
+        "attachments": ["image/jpeg:https://rp.example/a.jpg"]}}).encode(), "application/json")
+    tw = parse_twilio(urllib.parse.urlencode({"MessageSid": "SM1", "From": "+22990000003", "Body": "IRR DJOUGOU",
+                                              "DateSent": "Sun, 08 Jan 2023 09:25:00 +0000"}).encode(), "")
+    assert [m["sent_at"] for m in (at, rp, tw)] == ["2023-01-08T09:15:00Z", "2023-01-08T09:20:00Z",
+                                                     "2023-01-08T09:25:00Z"]
+    assert rp["media"] == ["https://rp.example/a.jpg"]
+    lines = b"".join(inbox_record(p, m) for p, m in (("africastalking", at), ("rapidpro", rp), ("twilio", tw)))
+    ingest(store, settings, lines, "gateways.sms.jsonl", source="sms")
+    got = store.raw_cursor().execute("select strftime(reported_at, '%H:%M') from reports order by reported_at")
+    assert [r[0] for r in got.fetchall()] == ["09:15", "09:20", "09:25"]
+
+
+def test_a_zone_less_sent_time_in_an_inbox_line_is_utc(store, settings):
+    line = {"provider": "x", "message_id": "1", "from": "+229", "text": "VIO COTONOU", "sent_at": "2023-01-08 09:15:00",
+            "received_at": "2023-01-08T09:16:00Z"}
+    ingest(store, settings, json.dumps(line).encode(), "x.sms.jsonl", source="sms")
+    [(reported,)] = store.raw_cursor().execute("select strftime(reported_at, '%H:%M') from reports").fetchall()
+    assert reported == "09:15"
+
+
+def test_the_receiver_started_on_its_own_reads_the_secret_file(tmp_path, monkeypatch):
+    from tests.test_webhook import post, start_receiver, stop_receiver, twilio
+
+    home = tmp_path / "state"
+    home.mkdir()
+    (home / "webhook-secret").write_text("from-the-file\n")
+    monkeypatch.setenv("VIGIE_HOME", str(home))
+    r = start_receiver(tmp_path / "inbox", secret=None)
+    try:
+        assert post(r.url("/sms/twilio", secret="from-the-file"), twilio("SM1", "+229", "VIO COTONOU"))[0] == 200
+        assert post(r.url("/sms/twilio", secret="wrong"), twilio("SM2", "+229", "VIO COTONOU"))[0] == 403
+    finally:
+        stop_receiver(r)
