@@ -4,16 +4,19 @@
 
 It never opens the database (the Streamlit server owns it): each accepted message becomes one
 `<provider>-<id>.sms.jsonl` file in the inbox, written atomically, holding one line
-`{"provider", "message_id", "from", "text", "received_at"}` (read by `vigie.ingest.sms`).
+`{"provider", "message_id", "from", "text", "received_at"}` (read by `vigie.ingest.sms`), plus `sent_at`
+(the gateway's own sent time, ISO UTC) and `media` (attachment links) when the gateway gives them. A
+message without a text body (an MMS) is kept.
 
 | endpoint | sender | body | fields used |
 |---|---|---|---|
-| `POST /sms/rapidpro` | RapidPro / TextIt flow webhook | JSON (default payload) or form | `input.text`, `contact.urn` (or `input.urn`), `input.uuid`; flat `text`/`from`/`id` also accepted |
-| `POST /sms/twilio` | Twilio Messaging | form | `Body`, `From`, `MessageSid` (or `SmsSid`) → answers TwiML `<Response/>` |
+| `POST /sms/rapidpro` | RapidPro / TextIt flow webhook | JSON (default payload) or form | `input.text`, `contact.urn` (or `input.urn`), `input.uuid`, `input.created_on`, `input.attachments`; flat `text`/`from`/`id` also accepted |
+| `POST /sms/twilio` | Twilio Messaging | form | `Body`, `From`, `MessageSid` (or `SmsSid`), `NumMedia` + `MediaUrl<n>`, `DateSent` when given → answers TwiML `<Response/>` |
 | `POST /sms/africastalking` | Africa's Talking incoming SMS | form | `text`, `from`, `id` (`date` kept as sent time) |
 | `GET /health` | monitoring | — | answers `ok` |
 
-Every request must carry the shared secret `VIGIE_WEBHOOK_SECRET`, in the `X-Vigie-Secret` header or
+Every request must carry the shared secret (`VIGIE_WEBHOOK_SECRET`, else the state folder's `webhook-secret`
+file, as `make run` generates it), in the `X-Vigie-Secret` header or
 the `?secret=` query parameter (Twilio and Africa's Talking cannot add headers); it is compared in
 constant time and never logged. Answers: 401 without secret, 403 with a wrong one, 503 for everything
 while no secret is configured, 411/413 without length or above 64 KB, 429 beyond the per-address rate
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import email.utils
 import hashlib
 import hmac
 import json
@@ -140,12 +144,57 @@ def _phone(urn: object) -> str | None:
     return None
 
 
+def _optional_text(fields: dict, *names: str) -> str:
+    """The text body, "" when the callback has none (an MMS, a media-only message): kept, not refused."""
+    try:
+        return _text(fields, *names)
+    except BadRequest as exc:
+        if str(exc).startswith("champ manquant"):
+            return ""
+        raise
+
+
+def sent_time(value: object) -> str | None:
+    """The gateway's own sent time as ISO UTC with Z: ISO 8601 (without a zone: UTC, as gateways stamp
+    their servers' clock) or RFC 2822 (Twilio's API dates); None when absent or unreadable (the time of
+    receipt then stands in)."""
+    if not isinstance(value, (str, int, float)) or not str(value).strip():
+        return None
+    text = str(value).strip()
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _media_urls(values: list) -> list[str]:
+    """http(s) links of a message's attachments (RapidPro `"image/jpeg:https://…"` or `{"url": …}`)."""
+    urls = []
+    for value in values:
+        url = value.get("url") if isinstance(value, dict) else value
+        if isinstance(url, str):
+            url = url.strip()
+            if ":" in url and not url.lower().startswith(("http://", "https://")):
+                url = url.split(":", 1)[1]  # "<content type>:<url>"
+            if url.lower().startswith(("http://", "https://")):
+                urls.append(url)
+    return urls
+
+
 def parse_rapidpro(body: bytes, content_type: str) -> dict:
     fields = _fields(body, content_type)
     inp = fields.get("input") if isinstance(fields.get("input"), dict) else {}
     contact = fields.get("contact") if isinstance(fields.get("contact"), dict) else {}
     run = fields.get("run") if isinstance(fields.get("run"), dict) else {}
-    text = inp.get("text") if "text" in inp else _text(fields, "text", "message", "body")
+    text = inp.get("text") if "text" in inp else _optional_text(fields, "text", "message", "body")
+    if text is None and "text" in inp:
+        text = ""
     if not isinstance(text, str):
         raise BadRequest("champ input.text : texte attendu")
     sender = (_phone(contact.get("urn")) or _phone(inp.get("urn"))
@@ -156,15 +205,24 @@ def parse_rapidpro(body: bytes, content_type: str) -> dict:
     if not message_id:
         # Without an id, the same sender and text always get the same one, so a retry stays one report.
         message_id = "h" + hashlib.sha256(f"{sender}\x1f{text}".encode()).hexdigest()[:20]
-    return {"message_id": str(message_id), "from": sender, "text": text}
+    attachments = inp.get("attachments") if isinstance(inp.get("attachments"), list) else []
+    return {"message_id": str(message_id), "from": sender, "text": text,
+            "sent_at": sent_time(inp.get("created_on") or fields.get("created_on") or fields.get("sent_on")),
+            "media": _media_urls(attachments)}
 
 
 def parse_twilio(body: bytes, content_type: str) -> dict:
     fields = _fields(body, content_type)
+    try:
+        n_media = min(int(fields.get("NumMedia") or 0), 10)  # Twilio sends at most 10
+    except ValueError:
+        n_media = 0
     return {
         "message_id": _required(fields, "MessageSid", "SmsSid"),
         "from": _required(fields, "From"),
-        "text": _text(fields, "Body"),
+        "text": _optional_text(fields, "Body"),
+        "sent_at": sent_time(fields.get("DateSent") or fields.get("DateCreated")),
+        "media": _media_urls([fields.get(f"MediaUrl{i}") for i in range(n_media)]),
     }
 
 
@@ -173,7 +231,9 @@ def parse_africastalking(body: bytes, content_type: str) -> dict:
     return {
         "message_id": _required(fields, "id"),
         "from": _required(fields, "from"),
-        "text": _text(fields, "text"),
+        "text": _optional_text(fields, "text"),
+        "sent_at": sent_time(fields.get("date")),
+        "media": [],
     }
 
 
@@ -193,6 +253,10 @@ def inbox_record(provider: str, message: dict, received_at: dt.datetime | None =
         "text": message["text"],
         "received_at": received.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    if message.get("sent_at"):
+        record["sent_at"] = message["sent_at"]
+    if message.get("media"):
+        record["media"] = message["media"]
     return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -340,6 +404,21 @@ def make_server(host: str, port: int, inbox: Path, secret: str | None, rate: flo
     return WebhookServer((host, port), inbox, secret, TokenBucket(rate, burst), trust_proxy)
 
 
+def configured_secret() -> str | None:
+    """VIGIE_WEBHOOK_SECRET, else the secret `make run` generated into the state folder (webhook-secret),
+    so the receiver started on its own agrees with the one the app started; None when there is neither."""
+    secret = os.environ.get(SECRET_ENV, "").strip()
+    if secret:
+        return secret
+    from vigie.config import load_settings
+
+    path = load_settings().home / "webhook-secret"
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     from vigie.config import load_settings
 
@@ -358,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
 
     inbox = args.inbox or load_settings().inbox
     inbox.mkdir(parents=True, exist_ok=True)
-    secret = os.environ.get(SECRET_ENV, "").strip() or None
+    secret = configured_secret()
     if not secret:
         log.warning("%s n'est pas défini : toutes les requêtes seront refusées (503)", SECRET_ENV)
     server = make_server(args.host, args.port, inbox, secret, args.rate, args.burst, args.trust_proxy)

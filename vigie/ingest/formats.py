@@ -15,6 +15,7 @@
 | JSON `results[]` of posts with `values` (Ushahidi v3) | `ushahidi_v3` | `ushahidi-v3-api` |
 | CSV whose second row is HXL hashtags (not an Ushahidi export) | `hxl` | `hxl-csv` |
 | XML in the CAP 1.2 namespace | `cap` | `cap-xml` |
+| JSON object with a list under `results` / `data` / `items` / `messages` / `runs` / `records` / `features` | its items, dispatched as a JSON array | (that of the items) |
 | anything else | `native` | `native-csv`, `native-jsonl` |
 """
 
@@ -25,7 +26,7 @@ import io
 import json
 
 from vigie.geo import Pack
-from vigie.ingest import acled, kobo, native, sms, ushahidi
+from vigie.ingest import acled, envelope, kobo, native, sms, ushahidi
 from vigie.ingest import aggie, cap, hxl, rapidpro, ushahidi_v3  # feeds-formats
 from vigie.ingest.records import FeedError, Parsed, decode, sniff_delimiter
 
@@ -97,6 +98,10 @@ def _dispatch(text: str, name: str, source_tag: str | None, pack: Pack | None) -
             # feeds-formats: end
             if ushahidi.is_posts_payload(doc):
                 return ushahidi.posts_to_records(doc)
+            # feeds-fix: any other API page envelope is its items, read as a JSON array (see envelope.py)
+            page = envelope.items(doc)
+            if page is not None:
+                return _dispatch(json.dumps(page, ensure_ascii=False), name, source_tag, pack)
         return native.parse_jsonl(text)
     if name.lower().endswith((".jsonl", ".ndjson", ".json")):
         return native.parse_jsonl(text)

@@ -48,6 +48,9 @@ NAIVE_FORMATS = (
     "%d/%m/%y %H:%M",
     "%Y/%m/%d %H:%M",
     "%Y/%m/%d",
+    "%d/%m/%Y %H:%M:%S.%f",
+    "%b %d, %Y %I:%M:%S %p",  # ODK Briefcase: "Jan 1, 2018 12:00:00 AM"
+    "%b %d, %Y",
 )
 TEXT_FIELDS = ("source", "source_ref", "commune", "place", "category", "severity", "language", "reporter_name",
                "reporter_phone", "reporter_contact", "occurred_at", "reported_at", "lat", "lon")
@@ -167,6 +170,10 @@ def normalize(
     reject(had_occurred & occurred.isna().to_numpy(), "occurred_at",
            "date de l'incident illisible (formats acceptés : AAAA-MM-JJ HH:MM, JJ/MM/AAAA HH:MM, ISO 8601 avec fuseau)")
     reported_bad = had_reported & reported.isna().to_numpy()
+    # A date that cannot be read is never replaced by the time of ingestion: without a readable date of
+    # the incident, an unreadable date of the report quarantines the record.
+    reject(~had_occurred & reported_bad, "reported_at",
+           "date du signalement illisible et pas de date de l'incident : le rapport ne peut être daté")
     received = pd.Timestamp(received_at)
     occurred = occurred.fillna(reported).fillna(received)
     reject((occurred > received + FUTURE_TOLERANCE).to_numpy(), "occurred_at",
@@ -184,8 +191,10 @@ def normalize(
     severity = map_unique(text["severity"], lambda v: None if (s := SEVERITY_INDEX.get(match_key(v))) is None else str(s))
     unknown_severity = np.asarray(pc.and_(pc.is_valid(text["severity"]), pc.is_null(severity)))
 
-    empty = np.asarray(pc.and_(pc.is_null(description), pc.is_null(text["category"])))
-    reject(empty, "description", "enregistrement vide : ni description ni catégorie")
+    # An unknown category value ("Feature", "report": a `type` key of GeoJSON or Ushahidi) says nothing.
+    empty = np.asarray(pc.and_(pc.is_null(description), pa.array(unknown_category | np.asarray(
+        pc.is_null(text["category"])))))
+    reject(empty, "description", "enregistrement vide : ni description ni catégorie reconnue")
 
     located = locator.locate(lat, lon, text["commune"], text["place"])
     flags = _flags(n, [

@@ -145,11 +145,14 @@ def prepare_file(store: Store, path: Path, locator: Locator | None = None,
                     accepted, keys)
 
 
-# The exact-duplicate key of a report: the same channel, text, minute, place, category and point.
+# The exact-duplicate key of a report without an id: the same channel, text, minute, place, category,
+# point and reporter. Two observers (or two phones) sending the same words are two reports; grouping
+# makes them one corroborated incident. A report with an id is a duplicate only by (source, id).
 CONTENT_HASH = """
 md5(concat_ws(chr(31), source, coalesce(description, ''), strftime(occurred_at, '%Y-%m-%dT%H:%M'),
               coalesce(commune_code, place_text, ''), coalesce(category, ''),
-              coalesce(cast(round(lat, 5) as varchar), ''), coalesce(cast(round(lon, 5) as varchar), '')))
+              coalesce(cast(round(lat, 5) as varchar), ''), coalesce(cast(round(lon, 5) as varchar), ''),
+              coalesce(reporter_phone, ''), coalesce(reporter_contact, ''), coalesce(reporter_name, '')))
 """
 EMPTY_KEYS = pa.table({"row": pa.array([], pa.int64()), "kind": pa.array([], pa.string()),
                        "key": pa.array([], pa.uint64())})
@@ -347,10 +350,29 @@ fresh as (
 # Only the keys are read here; ids follow the batch's order, from one counter shared by reports and
 # incidents (a sequence's nextval() in INSERT … SELECT does not follow row order; safe: writes hold the
 # store's lock).
+# Reports: a row with an id is new unless its (source, id) is known; only a row without an id is compared
+# by content (which includes its reporter, see CONTENT_HASH).
+REPORTS_FIRST_NEW = """
+ranked as (
+    select *,
+           row_number() over (partition by content_hash order by pos) as rank_hash,
+           row_number() over (partition by coalesce(ref_key, content_hash) order by pos) as rank_ref
+    from keys
+),
+fresh as (
+    select * from ranked
+    where rank_ref = 1
+      and (ref_key is not null or (rank_hash = 1 and content_hash not in (
+          select content_hash from main.reports where content_hash in (select content_hash from keys))))
+      and (ref_key is null or ref_key not in (
+          select ref_key from main.reports where ref_key in (select ref_key from keys where ref_key is not null)))
+)
+"""
+
 NEW_ROWS = f"""
 create or replace temp table new_rows as
 with keys as (select pos, content_hash, ref_key from batch),
-{FIRST_NEW.format(rows="keys", table="reports")}
+{REPORTS_FIRST_NEW}
 select pos, (select max_id from next_ids) + row_number() over (order by pos) as report_id from fresh
 """
 

@@ -22,17 +22,17 @@ description. A message that does not start with a valid code is kept uncategoris
 text as description.
 
 Inbox files (`*.sms.jsonl`, written by `vigie.webhook`) hold one JSON object per line:
-`{"provider", "message_id", "from", "text", "received_at"}`.
+`{"provider", "message_id", "from", "text", "received_at"}`, with `sent_at` and `media` when the gateway gave them.
 
 | Vigie field | inbox record |
 |---|---|
 | source | `sms` |
 | source_ref | `provider:message_id` |
-| reported_at | `received_at` (UTC, ISO 8601 with `Z`) |
+| reported_at | `sent_at`, the gateway's own sent time, when given (a value without a zone is UTC: gateways stamp their servers' clock, not the observer's phone); else `received_at` (UTC, ISO 8601 with `Z`) |
 | occurred_at | — (the time of receipt stands in, flagged `date_incident_absente`) |
 | category | the code, through the table above |
 | commune | the name after the code |
-| description | the free text after the name (or the whole message when uncoded) |
+| description | the free text after the name (or the whole message when uncoded); `[MMS : n pièces jointes]` after it when the message has `media` (an MMS without text is kept with that note alone; a line with neither text nor media is quarantined) |
 | reporter_phone | `from` (only there: never in the description) |
 """
 
@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from vigie.geo import Pack, load_pack
-from vigie.ingest.feedtools import as_text, json_lines
+from vigie.ingest.feedtools import as_text, json_lines, utc_text
 from vigie.ingest.records import Parsed, Rejection, decode, frame_from_columns
 from vigie.taxonomy import CATEGORIES
 from vigie.text import match_key
@@ -104,25 +104,40 @@ def parse_inbox(text: str, pack: Pack | None = None) -> Parsed:
     kept: list[tuple[int, dict, str]] = []
     for line_no, obj, line in good:
         message = obj.get("text")
-        if not isinstance(message, str) or not message.strip():
-            rejections.append(Rejection(line_no, "text", "SMS sans texte", line[:10_000]))
+        has_text = isinstance(message, str) and message.strip()
+        if not has_text and not _media(obj):
+            rejections.append(Rejection(line_no, "text", "SMS sans texte ni pièce jointe", line[:10_000]))
             continue
         kept.append((line_no, obj, line))
     n = len(kept)
-    parsed = [parse_sms_text(obj["text"], names) for _, obj, _ in kept]
+    parsed = [parse_sms_text(obj["text"] if isinstance(obj.get("text"), str) else "", names) for _, obj, _ in kept]
     refs = [_ref(obj) for _, obj, _ in kept]
     columns = {
         "source": [SOURCE] * n,
         "source_ref": refs,
-        "reported_at": [as_text(obj.get("received_at")) for _, obj, _ in kept],
+        # The gateway's sent time when it gave one (zone-less: UTC), else the time of receipt.
+        "reported_at": [utc_text(obj.get("sent_at")) or as_text(obj.get("received_at")) for _, obj, _ in kept],
         "commune": [p.place for p in parsed],
         "category": [p.category for p in parsed],
-        "description": [p.description for p in parsed],
+        "description": [_with_media(p.description, _media(obj)) for p, (_, obj, _) in zip(parsed, kept)],
         "reporter_phone": [as_text(obj.get("from")) for _, obj, _ in kept],
     }
     records = frame_from_columns(columns, n, [line_no for line_no, _, _ in kept])
     raw = pd.Series([line for _, _, line in kept], dtype=object)
     return Parsed("sms-inbox", records, raw, received, rejections)
+
+
+def _media(obj: dict) -> list[str]:
+    media = obj.get("media")
+    return [m for m in media if isinstance(m, str) and m.strip()] if isinstance(media, list) else []
+
+
+def _with_media(description: str | None, media: list[str]) -> str | None:
+    """An MMS keeps its text; the attachments are noted after it (the links stay in the raw record)."""
+    if not media:
+        return description
+    note = f"[MMS : {len(media)} pièce{'s' if len(media) > 1 else ''} jointe{'s' if len(media) > 1 else ''}]"
+    return f"{description} {note}" if description else note
 
 
 def _ref(obj: dict) -> str | None:
