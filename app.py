@@ -28,12 +28,17 @@ def role_pages(role: str | None) -> list:
         # Its home page; a shared /desinformation link opens the same page (a default page's path is "/").
         return [st.Page("pages/claims.py", title=t("page_claims"), icon=":material/campaign:", default=True),
                 st.Page("pages/claims.py", title=t("page_claims"), url_path="desinformation", visibility="hidden")]
+    if role == "party":  # its own rallies and the room's answer only (the coproduction): no incident page
+        return [st.Page("pages/rallies.py", title=t("page_rallies"), icon=":material/groups:", default=True),
+                st.Page("pages/rallies.py", title=t("page_rallies"), url_path="meetings", visibility="hidden")]
+    rallies = st.Page("pages/rallies.py", title=t("page_rallies"), icon=":material/groups:", url_path="meetings")
     pages = [
         st.Page("pages/overview.py", title=t("page_overview"), icon=":material/dashboard:", url_path="vue-ensemble",
                 default=True),
         st.Page("pages/map.py", title=t("page_map"), icon=":material/map:", url_path="carte"),
         st.Page("pages/timeline.py", title=t("page_timeline"), icon=":material/timeline:", url_path="chronologie"),
         st.Page("pages/incidents.py", title=t("page_incidents"), icon=":material/list_alt:", url_path="incidents"),
+        rallies,
         claims,
     ]
     if role in (None, "admin", "operator"):
@@ -67,7 +72,7 @@ except Exception as exc:  # noqa: BLE001 - say why instead of a traceback
     st.error(f"La base de données ne peut pas être ouverte : {exc}")
     st.stop()
 
-sources = data.query(user.role, "filter_sources")["source"].tolist()
+sources = data.query(user.role, "filter_sources", party=user.party)["source"].tolist()
 filters = sidebar_filters(store.pack, sources)
 set_context(PageContext(user=user, pack=store.pack, filters=filters))
 

@@ -1,16 +1,11 @@
 -- Rule 3 of vigie/alerts.py: rallies starting between $now and $until (local time) whose protection
--- is not granted. The protection status is read in the `protection` step only: switch it there to
--- the rally workflow's latest status when that lands.
+-- is not granted. `rallies` is the rally workflow's state (main.rally_state): an operator's decision wins
+-- over what the itinerary file said.
 -- roles: admin, operator
-with protection as (
-    select rally_id, protection_status
-    from rallies
-),
-upcoming as (
+with upcoming as (
     select r.rally_id, r.party, r.starts_local, r.commune_code, r.place, r.expected_attendance,
-           p.protection_status
+           r.protection_status
     from rallies r
-    join protection p using (rally_id)
     where r.starts_local >= $now
       and r.starts_local <= $until
 ),

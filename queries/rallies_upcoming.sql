@@ -1,7 +1,9 @@
 -- Rallies from $date_from until $date_to (local wall time: today and the coming days on the Meetings
--- page), in the chosen départements and communes, with the commune for the map. Journalists read
--- rallies without their protection status and unit (see vigie/schema/002_feeds.sql).
--- roles: admin, operator, observer, journalist
+-- page), in the chosen départements and communes, with the commune for the map and the number of incidents
+-- near each (in its commune, from $before_hours before its start to $after_hours after; found false or
+-- merged as duplicates aside). Each role reads its own rallies view: journalists without protection status
+-- and unit, party liaisons their own party's only and no incident (their incidents view is empty).
+-- roles: admin, operator, observer, journalist, party
 with chosen as (
     select r.*, c.commune, c.departement_code, c.departement, c.lat, c.lon
     from rallies r
@@ -11,21 +13,38 @@ with chosen as (
       and (len($departements::varchar[]) = 0 or list_contains($departements::varchar[], c.departement_code))
       and (len($communes::varchar[]) = 0 or list_contains($communes::varchar[], r.commune_code))
 ),
+near as (
+    -- Only the chosen rallies' communes and the span of their windows reach the scan of incidents.
+    select r.rally_id, count(i.incident_id) as n_incidents_near
+    from chosen r
+    join incidents i
+      on i.commune_code = r.commune_code
+     and i.occurred_at >= r.starts_at - to_microseconds(cast($before_hours * 3600e6 as bigint))
+     and i.occurred_at <= r.starts_at + to_microseconds(cast($after_hours * 3600e6 as bigint))
+    where i.status not in ('faux', 'doublon')
+    group by r.rally_id
+),
 final as (
     select
-        rally_id,
-        starts_local,
-        party,
-        commune_code,
-        commune,
-        departement_code,
-        departement,
-        place,
-        expected_attendance,
-        protection_status,
-        unit,
-        lat,
-        lon
-    from chosen
+        r.rally_id,
+        r.starts_at,
+        r.starts_local,
+        r.party,
+        r.commune_code,
+        r.commune,
+        r.departement_code,
+        r.departement,
+        r.place,
+        r.expected_attendance,
+        r.protection_status,
+        r.unit,
+        r.decided_at,
+        r.version,
+        r.source,
+        coalesce(n.n_incidents_near, 0) as n_incidents_near,
+        r.lat,
+        r.lon
+    from chosen r
+    left join near n using (rally_id)
 )
 select * from final order by starts_local, rally_id

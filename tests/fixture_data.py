@@ -85,6 +85,39 @@ def set_statuses(store: Store) -> None:
     store.record_events(events)
 
 
+PARTIES = ("Bloc républicain", "Union progressiste le Renouveau", "Les Démocrates")
+PROTECTIONS = ("accordée", "demandée", "refusée", "", "demandée", "accordée")
+N_RALLIES = 18
+
+
+def fixture_rallies(pack_id: str = "benin") -> list[dict]:
+    """Rallies of three parties: 12 an hour after a fixture report, in its commune (so that incidents are near
+    them), 6 on the last days of the scenario and after (the Meetings page's "today and the coming days").
+    One place tries to inject HTML into the map's tooltip."""
+    reports = fixture_rows(pack_id)
+    pack = load_pack(pack_id)
+    centres = pack.communes[["commune", "lat", "lon"]].to_dict("records")
+
+    def commune_of(report: dict) -> str:  # a located report was put at its commune's centre
+        lat, lon = (float(report[k].replace(",", ".")) for k in ("latitude", "longitude"))
+        return min(centres, key=lambda c: abs(c["lat"] - lat) + abs(c["lon"] - lon))["commune"]
+
+    last = max(dt.datetime.strptime(r["date"], "%d/%m/%Y %H:%M") for r in reports)
+    rows = []
+    for k in range(N_RALLIES):
+        report = reports[1 + k * 21]
+        commune = report["commune"] or commune_of(report)
+        when = (dt.datetime.strptime(report["date"], "%d/%m/%Y %H:%M") + dt.timedelta(hours=1) if k < 12
+                else dt.datetime.combine(last.date(), dt.time(10)) + dt.timedelta(days=k - 13, hours=k % 3 * 3))
+        status = PROTECTIONS[k % len(PROTECTIONS)]
+        rows.append({"id": f"RL-{k:02d}", "parti": PARTIES[k % 3], "date": when.strftime("%d/%m/%Y"),
+                     "heure": when.strftime("%H:%M"), "commune": commune,
+                     "lieu": "<img src=x onerror=alert(2)> Place" if k == 13 else f"Place du meeting {k}",
+                     "affluence_attendue": str(500 * (k + 1)), "protection": status,
+                     "unite": f"CRS {k}" if status == "accordée" else ""})
+    return rows
+
+
 def build_fixture_state(settings: Settings) -> None:
     settings.ensure_dirs()
     store = Store.open(settings)
@@ -93,5 +126,9 @@ def build_fixture_state(settings: Settings) -> None:
         results = process_inbox(store, settings)
         assert results and results[0].accepted == N_REPORTS, [r.summary() for r in results]
         set_statuses(store)
+        if settings.pack == "benin":
+            drop_bytes(settings.inbox, rows_to_csv(fixture_rallies()), "meetings.csv", source="police")
+            results = process_inbox(store, settings)
+            assert results and results[0].accepted == N_RALLIES, [r.summary() for r in results]
     finally:
         store.close()

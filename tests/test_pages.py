@@ -22,6 +22,8 @@ PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
 # One active account per role of tests/fixtures/users.toml: sessions are checked against the accounts
 # file on every run, so a session's user must exist there with its role.
 USERNAMES = {u.role: u.username for u in reversed(load_users(FIXTURES / "users.toml").values()) if not u.disabled}
+# The party a party liaison's account speaks for (its views are bound to it).
+PARTIES = {u.role: u.party for u in load_users(FIXTURES / "users.toml").values() if u.party}
 NOT_ROUTED = "Could not find a navigation page"
 
 
@@ -40,7 +42,7 @@ def app_env(fixture_home, monkeypatch):
 def logged_in(role: str, page: str | None = None, query: dict | None = None) -> AppTest:
     assert role in USERNAMES, f"tests/fixtures/users.toml needs an active account with the role {role!r}"
     at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user"] = User(USERNAMES[role], f"Test {role}", role, "", False)
+    at.session_state["user"] = User(USERNAMES[role], f"Test {role}", role, "", False, PARTIES.get(role))
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.run()
@@ -265,7 +267,8 @@ def test_every_column_a_journalist_receives_is_listed_and_none_is_a_reporter_fie
                     received |= set(data[0])
     params = from_query_params({}, fixture_store.pack).params()
     extra = {"q": "", "limit": 50, "offset": 0, "bucket": "day", "incident_id": 1, "now": params["date_to"],
-             "today": params["date_to"].date(), "platforms": [], "search": "", "verdicts": [], "claim_id": 1}
+             "today": params["date_to"].date(), "platforms": [], "search": "", "verdicts": [], "claim_id": 1,
+             "rally_id": 1, "before_hours": 3, "after_hours": 6}
     # The daily report's queries: a day, and its bounds in UTC (the audit trail's time).
     extra |= {"day": params["date_from"].date(), "utc_from": params["date_from"], "utc_to": params["date_to"]}
     for name in sql.names():

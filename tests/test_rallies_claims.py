@@ -310,7 +310,7 @@ def test_queries_for_every_role(env, ingest, role):
                       ["whatsapp", "https://wa.me/q/2", "Rumeur de report", "", "06/01/2023 10:00"]]), "q_claims.csv")
     rallies = sql.run(store, role, "rallies_upcoming", {
         "date_from": dt.datetime(2023, 1, 5), "date_to": dt.datetime(2023, 1, 7),
-        "departements": [], "communes": []})
+        "departements": [], "communes": [], "before_hours": 3, "after_hours": 6})
     assert {"Bloc républicain", "Union progressiste"} <= set(rallies["party"])
     assert "Les Démocrates" not in set(rallies["party"])  # 4 January: before the period
     assert rallies["starts_local"].is_monotonic_increasing
@@ -321,7 +321,7 @@ def test_queries_for_every_role(env, ingest, role):
         assert "accordee" in set(rallies["protection_status"])
     littoral = sql.run(store, role, "rallies_upcoming", {
         "date_from": dt.datetime(2023, 1, 1), "date_to": dt.datetime(2023, 2, 1),
-        "departements": ["08"], "communes": []})
+        "departements": ["08"], "communes": [], "before_hours": 3, "after_hours": 6})
     assert set(littoral["commune_code"]) == {"0801"}
 
     claims = sql.run(store, role, "claims_list", CLAIMS_ALL | {"verdicts": [], "platforms": [], "search": "", "limit": 100})

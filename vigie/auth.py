@@ -4,9 +4,10 @@ Accounts live in a TOML file (VIGIE_USERS), with scrypt hashes, never plain pass
 
     [users.operateur]
     name = "Opératrice de permanence"
-    role = "operator"            # admin | operator | observer | journalist
+    role = "operator"            # admin | operator | observer | journalist | factchecker | party
     password_hash = "scrypt$16384$8$1$…"
     disabled = false
+    # party = "Union progressiste le Renouveau"   # a party liaison's account: the one party it speaks for
 
 `python -m vigie hash-password` prints a hash to paste there.
 """
@@ -38,6 +39,7 @@ class User:
     role: str
     password_hash: str
     disabled: bool = False
+    party: str | None = None  # role `party` only: the party whose rallies the account submits and sees
 
 
 class AuthError(Exception):
@@ -72,8 +74,11 @@ def load_users(path: Path) -> dict[str, User]:
         role = entry.get("role")
         if role not in ROLES:
             raise ValueError(f"{path.name} : rôle inconnu {role!r} pour {username}")
+        party = str(entry.get("party") or "").strip() or None
+        if role == "party" and party is None:
+            raise ValueError(f"{path.name} : le compte de parti {username} ne nomme pas son parti (party = …)")
         users[username] = User(username, entry.get("name", username), role, entry["password_hash"],
-                               bool(entry.get("disabled", False)))
+                               bool(entry.get("disabled", False)), party if role == "party" else None)
     return users
 
 
@@ -139,7 +144,9 @@ def dump_users(users: dict[str, User], oidc_roles: dict[str, str] | None = None)
     for user in sorted(users.values(), key=lambda u: u.username):
         lines += [f"[users.{_toml_string(user.username)}]", f"name = {_toml_string(user.name)}",
                   f"role = {_toml_string(user.role)}", f"password_hash = {_toml_string(user.password_hash)}",
-                  f"disabled = {'true' if user.disabled else 'false'}", ""]
+                  f"disabled = {'true' if user.disabled else 'false'}"]
+        lines += [f"party = {_toml_string(user.party)}"] if user.party else []
+        lines.append("")
     if oidc_roles:
         lines.append("[oidc_roles]")
         lines += [f"{_toml_string(k)} = {_toml_string(v)}" for k, v in sorted(oidc_roles.items())]
@@ -202,23 +209,25 @@ class AccountStore:
                 raise AuthError("Il doit rester au moins un administrateur actif.")
             self._save(users)
 
-    def create(self, admin: User, username: str, name: str, role: str, password: str) -> None:
+    def create(self, admin: User, username: str, name: str, role: str, password: str,
+               party: str | None = None) -> None:
         username = username.strip().lower()
         if not _USERNAME.match(username):
             raise AuthError("Identifiant invalide (2 à 40 caractères : lettres minuscules, chiffres, . _ -).")
         if role not in ROLES:
             raise AuthError(f"Rôle inconnu : {role}")
+        party = _party_of(role, party)
         _check_password(password)
 
         def fn(users):
             if username in users:
                 raise AuthError(f"Le compte {username} existe déjà.")
-            users[username] = User(username, name.strip() or username, role, hash_password(password))
+            users[username] = User(username, name.strip() or username, role, hash_password(password), False, party)
 
         self._change(admin, fn)
 
     def update(self, admin: User, username: str, *, role: str | None = None, disabled: bool | None = None,
-               password: str | None = None) -> None:
+               password: str | None = None, party: str | None = None) -> None:
         if role is not None and role not in ROLES:
             raise AuthError(f"Rôle inconnu : {role}")
         if password is not None:
@@ -230,11 +239,15 @@ class AccountStore:
             if username not in users:
                 raise AuthError(f"Compte inconnu : {username}")
             u = users[username]
-            users[username] = User(u.username, u.name, role or u.role,
+            new_role = role or u.role
+            new_party = _party_of(new_role, party if party is not None else u.party)
+            users[username] = User(u.username, u.name, new_role,
                                    hash_password(password) if password is not None else u.password_hash,
-                                   u.disabled if disabled is None else disabled)
+                                   u.disabled if disabled is None else disabled, new_party)
+            # Another party is another role: the account's open sessions end as for a change of role.
             reasons[:] = [reason for reason, changed in (
-                ("disabled", disabled and not u.disabled), ("role", role is not None and role != u.role),
+                ("disabled", disabled and not u.disabled),
+                ("role", new_role != u.role or new_party != u.party),
                 ("password", password is not None)) if changed]
 
         self._change(admin, fn)
@@ -253,6 +266,14 @@ class AccountStore:
     def _changed(self, username: str, reason: str) -> None:
         if self.on_change is not None:
             self.on_change(username, reason)
+
+
+def _party_of(role: str, party: str | None) -> str | None:
+    """The party an account of `role` is tied to: required for party liaisons, none for other roles."""
+    party = " ".join((party or "").split())[:120] or None
+    if role == "party" and party is None:
+        raise AuthError("Un compte de parti nomme le parti dont il soumet les meetings.")
+    return party if role == "party" else None
 
 
 def _check_password(password: str) -> None:

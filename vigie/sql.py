@@ -67,8 +67,9 @@ def load(name: str) -> Query:
     return Query(name, text, frozenset(_PARAM.findall(code)), roles, doc)
 
 
-def run(store: Store, role: str, name: str, params: dict | None = None) -> pd.DataFrame:
-    """Run a query for a role and return a DataFrame (fetched as Arrow, the fast path)."""
+def run(store: Store, role: str, name: str, params: dict | None = None, party: str | None = None) -> pd.DataFrame:
+    """Run a query for a role (a party liaison: for its account's `party`) and return a DataFrame (fetched
+    as Arrow, the fast path)."""
     query = load(name)
     if role not in query.roles:
         raise PermissionError(f"La requête {name} n'est pas permise au rôle {role}.")
@@ -78,7 +79,7 @@ def run(store: Store, role: str, name: str, params: dict | None = None) -> pd.Da
         raise QueryError(
             f"{name} : paramètres manquants {sorted(query.params - given)}, en trop {sorted(given - query.params)}"
         )
-    cur = store.cursor(role)
+    cur = store.cursor(role, party)
     try:
         table = cur.execute(query.sql, params).to_arrow_table()
     finally:

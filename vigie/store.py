@@ -25,7 +25,7 @@ from vigie.geo import Pack, load_pack
 SCHEMA_DIR = Path(__file__).parent / "schema"
 MIGRATIONS = sorted(SCHEMA_DIR.glob("[0-9][0-9][0-9]_*.sql"))
 
-ROLES = ("admin", "operator", "observer", "journalist", "factchecker")
+ROLES = ("admin", "operator", "observer", "journalist", "factchecker", "party")
 # Each role reads through one schema of views (see schema/views.sql).
 SCOPES = {
     "admin": "scope_operator",
@@ -33,6 +33,7 @@ SCOPES = {
     "observer": "scope_observer",
     "journalist": "scope_journalist",
     "factchecker": "scope_factchecker",  # claims: verdicts and links only (schema/views.sql)
+    "party": "scope_party",  # one party's own rallies, bound per cursor (see cursor)
 }
 
 
@@ -106,12 +107,33 @@ class Store:
             for scope in sorted(set(SCOPES.values())):
                 # The scope names come from the fixed SCOPES table above, never from input.
                 con.execute(template.replace("{scope}", scope))
+            self._close_fallback()
             # A new country pack moves the communes' centres and départements that the cache holds.
             reloaded = self._load_geography()
             self.refresh_current(full=rebuild or reloaded)
             if rebuild:  # stamped once the rebuild is committed: a start that fails midway rebuilds again
                 con.execute("insert or replace into meta values ('state_definition', $digest)",
                             {"digest": _state_digest()})
+
+    def _close_fallback(self) -> None:
+        """DuckDB resolves a name that the search_path's schema lacks in `main`: a role's cursor reading a
+        table its schema has no view for would read the whole table. Every table and view of `main` without a
+        view of that name in a scope gets one there that fails as soon as it would return a row, so that no
+        query, whatever its mistake, reaches `main` through a role's cursor."""
+        cur = self.con.cursor()
+        tables = cur.execute(
+            "select table_schema, table_name from information_schema.tables where table_catalog = current_database()"
+        ).fetchall()
+        main = sorted({name for schema, name in tables if schema == "main"})
+        for scope in sorted(set(SCOPES.values())):
+            have = {name for schema, name in tables if schema == scope}
+            for name in main:
+                if name in have:
+                    continue
+                # Names from the catalog of this database, quoted; the scope from the fixed SCOPES table.
+                ident = name.replace('"', '""')
+                cur.execute(f'create view {scope}."{ident}" as select * from main."{ident}" '
+                            f"where error('{ident.replace(chr(39), '')} : hors des vues de ce rôle') is null")
 
     def _create_state_views(self) -> None:
         """The state definition twice: over every incident, and over those listed in refresh_ids."""
@@ -227,12 +249,18 @@ class Store:
         return True
 
     # -- reading -------------------------------------------------------------------------------
-    def cursor(self, role: str) -> duckdb.DuckDBPyConnection:
-        """A cursor that sees only what `role` may see (its search_path is the role's schema)."""
+    def cursor(self, role: str, party: str | None = None) -> duckdb.DuckDBPyConnection:
+        """A cursor that sees only what `role` may see (its search_path is the role's schema). A party
+        liaison's cursor is bound to its account's party: its views read the variable set here, and each
+        cursor is a connection of its own, so no other cursor ever sees it."""
         if role not in SCOPES:
             raise PermissionError(f"Rôle inconnu : {role!r}")
+        if role == "party" and not (party or "").strip():
+            raise PermissionError("Compte de parti sans parti : aucune donnée.")
         cur = self.con.cursor()
         cur.execute("set search_path = $scope", {"scope": SCOPES[role]})
+        if role == "party":
+            cur.execute("set variable vigie_party = $party", {"party": party.strip()})
         return cur
 
     def raw_cursor(self) -> duckdb.DuckDBPyConnection:

@@ -86,7 +86,10 @@ def hour_text(value: str) -> str | None:
 
 
 def read(text: str, locator: Locator, *, default_source: str, received_at: dt.datetime,
-         utc_offset_hours: float) -> Parsed:
+         utc_offset_hours: float, party: str | None = None) -> Parsed:
+    """With `party` (a party liaison's own submission): a row without a party is that party's, a row of
+    another party is refused, the source is the account's whatever the file says, and the protection is
+    asked for (`demandee`) unless the row says `aucune`; a party never grants itself protection or a unit."""
     header, rows, lines, rejections = read_csv_text(text)
     received = len(rows) + len(rejections)
     values = _columns(header, rows)
@@ -98,11 +101,18 @@ def read(text: str, locator: Locator, *, default_source: str, received_at: dt.da
     kept: list[dict] = []
     for pos, raw in enumerate(raws):
         row = {field: column[pos] for field, column in values.items()}
+        if party is not None:
+            row["party"] = row["party"] or party
         rally, problem = _typed(row, *when[pos], starts.iloc[pos], locator, latest)
+        if not problem and party is not None and match_key(row["party"]) != match_key(party):
+            problem = ("parti", f"meeting du parti « {row['party']} » : ce compte ne soumet que ceux de « {party} »")
         if problem:
             rejections.append(Rejection(lines[pos], problem[0], problem[1], raw[:10_000]))
             continue
-        source = code_of(row["source"]) or default_source
+        source = (code_of(row["source"]) if party is None else None) or default_source
+        if party is not None:
+            rally["protection_status"] = "aucune" if rally["protection_status"] == "aucune" else "demandee"
+            row["unit"] = None
         ref = row["source_ref"]
         kept.append({"pos": pos, "source": source, "source_ref": ref, **rally, "unit": row["unit"], "raw": raw,
                      "ref_key": f"{source}\x1f{ref}" if ref else None})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -176,6 +177,25 @@ def ingest(store: Store, path: Path, original: str, sha: str, data: bytes, sourc
     except FeedError as exc:
         parsed = Parsed(f"{kind}-csv", pd.DataFrame(), pd.DataFrame(), 1, [Rejection(None, exc.field, exc.reason, None)])
     return _commit(store, kind, path.name, original, sha, parsed, default_source, started)
+
+
+def submit_rallies(store: Store, data: bytes, original: str, party: str, source: str,
+                   locator: Locator | None = None) -> tuple[IngestResult, list[Rejection]]:
+    """A party liaison's own itineraries (its upload, or its form as a one-row file), read by the rallies
+    reader for that party only and committed at once, with the same accounting as a file of the inbox;
+    (the result, the rows refused with their reasons) so that the party can correct its file."""
+    from vigie.ingest import rallies
+
+    started = utcnow()
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        parsed = rallies.read(decode(data), locator or Locator(store.pack), default_source=source,
+                              received_at=started, utc_offset_hours=store.pack.utc_offset_hours, party=party)
+    except FeedError as exc:
+        parsed = Parsed("rallies-csv", pd.DataFrame(), pd.DataFrame(), 1, [Rejection(None, exc.field, exc.reason, None)])
+    result = _commit(store, "rallies", original, original, sha, parsed, source, started)
+    store.bump()
+    return result, parsed.rejections
 
 
 def _commit(store: Store, kind: str, file_name: str, original: str, sha: str, parsed: Parsed,

@@ -187,7 +187,9 @@ def notable(f: Frame) -> dict:
 
 
 def rallies(f: Frame) -> dict:
-    rows = f.run("rallies")
+    from vigie.rallies import window_params
+
+    rows = f.run("rallies", **window_params())
     header = [f.t("col_when"), f.t("col_party"), f.t("commune"), f.t("col_place"), f.t("col_attendance")]
     if not f.press:  # the press's view has neither protection nor unit
         header += [f.t("col_protection"), f.t("col_unit")]

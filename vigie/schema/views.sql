@@ -222,3 +222,74 @@ create or replace view scope_factchecker.quarantine as select * from scope_journ
 create or replace view scope_factchecker.communes as select * exclude (geom) from main.communes;
 create or replace view scope_factchecker.departements as select * from main.departements;
 -- == end of Claims ==========================================================================================
+
+-- == Rallies (Meetings, migration 009) ======================================================================
+-- These replace the rallies views of 002_feeds.sql at every start. A rally's protection status and unit are
+-- their latest event (an operator's decision), else what the itinerary file said; `version` is the id of its
+-- latest event (0 for none), what an operator's action says it was looking at.
+create or replace view main.rally_state as
+    with latest as (
+        select rally_id,
+               arg_max(to_value, event_id) filter (where field = 'protection_status') as status_now,
+               arg_max_null(to_value, event_id) filter (where field = 'unit')        as unit_now,
+               count(*) filter (where field = 'unit')                                as unit_events,
+               max(at_time) filter (where field = 'protection_status')               as decided_at,
+               max(event_id)                                                         as version
+        from main.rally_events
+        group by rally_id
+    )
+    select r.rally_id, r.ingest_seq, r.source, r.source_ref, r.party, r.starts_at, r.starts_local,
+           r.commune_code, r.place, r.expected_attendance,
+           coalesce(l.status_now, r.protection_status) as protection_status,
+           case when coalesce(l.unit_events, 0) > 0 then l.unit_now else r.unit end as unit,
+           l.decided_at, coalesce(l.version, 0) as version, r.raw
+    from main.rallies r
+    left join latest l using (rally_id);
+-- How a party is compared with the party an account is tied to: case, accents and spacing aside.
+create or replace macro main.party_key(p) as lower(strip_accents(regexp_replace(trim(p), '\s+', ' ', 'g')));
+
+create or replace view scope_operator.rallies as select * from main.rally_state;
+create or replace view scope_operator.rally_events as select * from main.rally_events;
+-- Observers: everything but the original record (a party's file may name its contacts) and the operators'
+-- reasons (they may say what the police know).
+create or replace view scope_observer.rallies as select * exclude (raw) from main.rally_state;
+create or replace view scope_observer.rally_events as select * exclude (reason) from main.rally_events;
+-- Journalists: parties announce their rallies in public, so the press sees what, where and when; how the
+-- police protect them (status, unit) and who sent the list do not leave the situation room. The columns
+-- stay, empty, so that one query serves every role.
+create or replace view scope_journalist.rallies as
+    select rally_id, cast(null as bigint) as ingest_seq, cast(null as varchar) as source,
+           cast(null as varchar) as source_ref, party, starts_at, starts_local, commune_code, place,
+           expected_attendance, cast(null as varchar) as protection_status, cast(null as varchar) as unit,
+           cast(null as timestamp) as decided_at, cast(0 as bigint) as version
+    from main.rally_state;
+create or replace view scope_journalist.rally_events as
+    select cast(null as bigint) as event_id, cast(null as bigint) as rally_id, cast(null as timestamp) as at_time,
+           cast(null as varchar) as actor, cast(null as varchar) as field, cast(null as varchar) as from_value,
+           cast(null as varchar) as to_value
+    where false;
+
+-- Party liaisons (the "coproduction"): an account tied to one party gives its itineraries and sees the
+-- answer: its own party's rallies with their protection status and unit, and when each was decided. Never
+-- another party's plans, who decided or why (no actor, no reason), the original file, incidents or reports: those views are empty,
+-- so that the shared filters still bind. The party is bound on the cursor by vigie.store (the DuckDB variable
+-- vigie_party, from the account, never from the page); a cursor without it sees no rally at all.
+create schema if not exists scope_party;
+create or replace view scope_party.rallies as
+    select rally_id, cast(null as bigint) as ingest_seq, cast(null as varchar) as source, source_ref, party,
+           starts_at, starts_local, commune_code, place, expected_attendance, protection_status, unit,
+           decided_at, cast(0 as bigint) as version
+    from main.rally_state
+    where main.party_key(party) = main.party_key(getvariable('vigie_party'));
+create or replace view scope_party.rally_events as
+    select e.event_id, e.rally_id, e.at_time, e.field, e.from_value, e.to_value
+    from main.rally_events e
+    semi join scope_party.rallies r using (rally_id);
+create or replace view scope_party.incidents as select * from scope_journalist.incidents where false;
+create or replace view scope_party.reports as select * from scope_journalist.reports where false;
+create or replace view scope_party.status_events as select * from scope_journalist.status_events;
+create or replace view scope_party.ingest_log as select * from scope_journalist.ingest_log;
+create or replace view scope_party.quarantine as select * from scope_journalist.quarantine;
+create or replace view scope_party.communes as select * exclude (geom) from main.communes;
+create or replace view scope_party.departements as select * from main.departements;
+-- == end of Rallies =========================================================================================

@@ -51,7 +51,7 @@ def current_user() -> User | None:
         st.session_state.pop("user", None)
         session_cookie.forget()
         return None
-    if fresh.role != user.role:
+    if (fresh.role, fresh.party) != (user.role, user.party):
         st.session_state["user"] = fresh
         st.session_state.pop("_ctx", None)
     return fresh

@@ -51,7 +51,7 @@ def load(ctx: PageContext, name: str, **extra) -> pd.DataFrame:
     wanted = sql.load(name).params
     params = {k: v for k, v in ctx.filters.params().items() if k in wanted} | extra
     try:
-        return data.query(ctx.role, name, params)
+        return data.query(ctx.role, name, params, ctx.user.party)
     except PermissionError:  # the query's roles do not include this one: the data layer refuses it
         st.error(t("role_refused"))
         st.stop()

@@ -31,16 +31,17 @@ def connectors_problem() -> str | None:
 
 
 @st.cache_data(ttl=900, max_entries=512, show_spinner=False)
-def _cached(database: str, role: str, name: str, version: int, params: dict) -> pd.DataFrame:
-    return sql.run(get_store(), role, name, params)
+def _cached(database: str, role: str, party: str | None, name: str, version: int, params: dict) -> pd.DataFrame:
+    return sql.run(get_store(), role, name, params, party)
 
 
-def query(role: str, name: str, params: dict | None = None) -> pd.DataFrame:
-    """Cached per database file, role, query, parameters and store version: a result of another
-    state folder (tests, a restart on another VIGIE_HOME) can never be served."""
+def query(role: str, name: str, params: dict | None = None, party: str | None = None) -> pd.DataFrame:
+    """Cached per database file, role (and a party liaison's party), query, parameters and store version:
+    a result of another state folder (tests, a restart on another VIGIE_HOME) or of another party can
+    never be served."""
     store = get_store()
     database = str(store.settings.db_path) if store.settings else str(id(store))
-    return _cached(database, role, name, store.version, params or {})
+    return _cached(database, role, party if role == "party" else None, name, store.version, params or {})
 
 
 def clock(role: str) -> dt.datetime:
@@ -48,7 +49,9 @@ def clock(role: str) -> dt.datetime:
     settings = load_settings()
     store = get_store()
     if settings.clock == "data":
-        latest = query(role, "data_clock")["latest"].iloc[0]
+        # Roles without incidents (party liaisons, fact-checkers) replay on the room's clock: one timestamp,
+        # the latest incident's time, and nothing of the incident.
+        latest = query("observer" if role in ("party", "factchecker") else role, "data_clock")["latest"].iloc[0]
         if pd.notna(latest):
             return latest.to_pydatetime()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)

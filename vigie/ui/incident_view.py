@@ -54,6 +54,7 @@ def render_detail(ctx: PageContext, incident_id: int) -> None:
         shown = reports.drop(columns=[c for c in HIDDEN_REPORT_COLUMNS if c in reports.columns])
         st.dataframe(shown, hide_index=True, width="stretch", height=220, key=f"reports_{incident_id}")
     render_incident_claims(ctx, incident_id)  # the claims it repeats, with their verdict
+    render_rallies_near(ctx, incident_id)
     if ctx.role != "journalist":
         history = _run(ctx, "incident_history", incident_id=int(incident_id))
         st.markdown(f"**{t('history')}**")
@@ -61,6 +62,18 @@ def render_detail(ctx: PageContext, incident_id: int) -> None:
                      key=f"history_{incident_id}")
     if ctx.role in ("admin", "operator"):
         render_actions(ctx.user, inc, reports)
+
+
+def render_rallies_near(ctx: PageContext, incident_id: int) -> None:
+    """The rallies whose window (VIGIE_RALLY_BEFORE/AFTER_HOURS) holds the incident, in its commune: flagged,
+    so that the room links a clash to the meeting it happened beside."""
+    from vigie.rallies import window_params
+
+    near = _run(ctx, "incident_rallies", incident_id=int(incident_id), **window_params())
+    if near.empty:
+        return
+    st.warning(t("rallies_near_incident"), icon=":material/groups:")  # a fixed text: the rows go in the table
+    st.dataframe(near, hide_index=True, width="stretch", key=f"rallies_near_{incident_id}")
 
 
 def _act(action, *args) -> None:

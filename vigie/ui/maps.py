@@ -275,3 +275,48 @@ def location_deck(pack: Pack, commune_code: str | None, lat: float | None, lon: 
         centre = pdk.ViewState(latitude=row["lat"], longitude=row["lon"], zoom=8.5)
     return CompactDeck(layers=layers, initial_view_state=centre, map_style=basemap_style(),
                     map_provider=None if basemap_style() == BLANK_STYLE else "carto", height=height)
+
+
+# -- rallies (Meetings page) ---------------------------------------------------------------------
+PROTECTION_COLORS = {
+    "accordee": (22, 163, 74), "demandee": (217, 119, 6), "refusee": (220, 38, 38), "aucune": (107, 114, 128),
+    None: (37, 99, 235),  # not given (and every rally of the press's view, which has no status)
+}
+RALLY_SPREAD = 0.018  # degrees: rallies of one commune are drawn around its centre, not on top of each other
+
+
+def rally_points(rallies: pd.DataFrame, labels: dict[str | None, str]) -> pd.DataFrame:
+    """One marker per rally, coloured by protection status, with tooltip texts that carry no markup.
+    Rallies of the same commune sit on a small spiral around its centre (a stable place per rally)."""
+    rank = rallies.groupby("commune_code").cumcount().to_numpy()
+    angle, radius = rank * 2.39996, RALLY_SPREAD * (rank ** 0.5)
+    status = [s if isinstance(s, str) else None for s in rallies["protection_status"]]
+    return pd.DataFrame({
+        "lat": rallies["lat"].to_numpy() + radius * pd.Series(angle).map(math.sin).to_numpy(),
+        "lon": rallies["lon"].to_numpy() + radius * pd.Series(angle).map(math.cos).to_numpy(),
+        "color": [[*PROTECTION_COLORS.get(s, PROTECTION_COLORS[None]), 235] for s in status],
+        "party": [_esc(_short(p)) for p in rallies["party"]],
+        "when": [_esc(f"{ts:%d/%m %H:%M}") for ts in rallies["starts_local"]],
+        "place": [_esc(_short(" — ".join(str(v) for v in (c, p) if isinstance(v, str))))
+                  for c, p in zip(rallies["commune"], rallies["place"])],
+        "status": [_esc(labels.get(s, "")) for s in status],
+    })
+
+
+def rallies_deck(pack: Pack, rallies: pd.DataFrame, labels: dict[str | None, str], height: int = 480) -> pdk.Deck:
+    """The communes outlined, and the rallies as markers; `labels` names each protection status (empty for
+    the press, whose view has none)."""
+    geometries = commune_features(pack.id)
+    outline = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": json.loads(g), "properties": {}} for g in geometries]}
+    layers = [
+        pdk.Layer("GeoJsonLayer", id="communes", data=outline, get_fill_color=[243, 244, 246, 200],
+                  get_line_color=[150, 150, 150, 200], line_width_min_pixels=0.5, stroked=True, filled=True),
+        pdk.Layer("ScatterplotLayer", id="rallies", data=rally_points(rallies, labels), get_position=["lon", "lat"],
+                  get_fill_color="color", get_radius=2500, radius_min_pixels=5, radius_max_pixels=12, pickable=True,
+                  stroked=True, get_line_color=[255, 255, 255], line_width_min_pixels=1),
+    ]
+    tip = {"html": "<b>{party}</b><br/>{when} · {place}<br/>{status}",
+           "style": {"backgroundColor": "#1f2937", "color": "white", "fontSize": "12px", "maxWidth": "320px"}}
+    return CompactDeck(layers=layers, initial_view_state=view_state(pack), map_style=basemap_style(),
+                       map_provider=None if basemap_style() == BLANK_STYLE else "carto", tooltip=tip, height=height)
