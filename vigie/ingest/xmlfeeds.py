@@ -33,6 +33,7 @@ from vigie.ingest import cap, kobo
 from vigie.ingest.records import FeedError, Parsed, Rejection
 
 _FORBIDDEN = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_HTML_PAGE = re.compile(r"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
 _START_TAG = re.compile(r"<[A-Za-z_][\w.:-]*")
 XFORMS_NAMESPACE = "http://www.w3.org/2002/xforms"
 RAW_LIMIT = 10_000  # characters of an instance's XML kept in raw and in quarantine
@@ -60,6 +61,8 @@ def read(body: str, name: str = "", source_tag: str | None = None) -> Parsed:
     """The records of an XML file, or a FeedError (one quarantined record) saying why it is refused."""
     body = body.lstrip("\ufeff \r\n\t")
     what = "alerte CAP" if cap.is_cap(body) else "fichier XML"
+    if _HTML_PAGE.match(body):  # a login or error page saved in place of the export
+        raise FeedError("page HTML (page d'erreur ou de connexion ?) et non un fichier de données")
     if _FORBIDDEN.search(body):
         refused = "alerte CAP refusée" if cap.is_cap(body) else "fichier XML refusé"
         raise FeedError(f"{refused} : le XML déclare un DOCTYPE ou des entités (non autorisé)")
