@@ -12,6 +12,9 @@ Formats read:
   geopoint as `<path>-Latitude` / `<path>-Longitude`, then `meta-instanceID`, `KEY`, `SubmitterName`,
   `ReviewState`…
 - **ODK Central OData JSON** (`{"value": [...]}` with `__id`, `__system.submissionDate`, GeoJSON points).
+- **XML instances** (ODK Collect, Enketo, KoBo's `data.xml`, ODK Briefcase / Aggregate): read by
+  `vigie.ingest.xmlfeeds`, which turns each instance into the same `group/question` dict and calls
+  `parse_rows`, so the same mapping applies.
 
 Form field names vary, so a **mapping file** per form (TOML, in `data/feeds/kobo/`, or the folder named
 by `VIGIE_KOBO_MAPPINGS`) says which question is which. Example: `data/feeds/kobo/signalement_incident_2023.toml`.
@@ -22,8 +25,15 @@ by `VIGIE_KOBO_MAPPINGS`) says which question is which. Example: `data/feeds/kob
 | `source` | channel written in `source` (default `kobo`, or `odk` for ODK Central files) |
 | `language` | language of the texts (e.g. `fr`) |
 | `[fields]` | Vigie field = question path `group/question`, or a list of paths (the first non-empty answer wins), or `""` to ignore a field. Keys: `occurred_at`, `occurred_date` + `occurred_time` (a date and a time question), `reported_at`, `category`, `severity`, `description`, `commune`, `place`, `location` (a geopoint), `lat` + `lon` (two number questions), `reporter_name`, `reporter_phone`, `reporter_contact`, `language`, `source_ref` |
+| `select_multiple` | several categories in one answer (`"violence_physique menaces_intimidation"`) or in a repeat group: `"first"` (default) keeps the first choice Vigie knows, in the answer's order; `"priority"` keeps the one whose code comes first in `[categories]` (list the gravest first) |
 | `[categories]` | answer (choice name or label) = taxonomy code |
 | `[severities]` | answer = level 1–4 |
+
+**Repeat groups.** KoBo gives a repeat as `"grp_repeat": [{"grp_repeat/question": …}, …]` (in XML, the
+same element repeated). A mapping names a question inside it by its path like any other,
+`grp_repeat/question`; its answers in every repetition are used: `description` and `place` join them
+with ` ; `, `severity` keeps the gravest, `category` follows `select_multiple`, any other field takes
+the first. `grp_repeat/question[2]` takes the second repetition's answer only.
 
 A path matches a column whatever the group separator (`/`, `-`, `.`), case or accents, and, when the
 export left groups out, by its last segment. Fields the mapping does not name are looked for by the
