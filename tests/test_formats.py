@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_adapters import assert_counts, ingest, quarantine, reports, ts
-from vigie.ingest import cap, formats, hxl
+from vigie.ingest import cap, formats, hxl, kobo, xmlfeeds
 from vigie.ingest.records import FeedError
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
@@ -31,6 +31,9 @@ FEEDS = Path(__file__).parent / "fixtures" / "feeds"
         ("cap/cap_alerte_cotonou.xml", "cap-xml"),
         ("cap/cap_alertes_liste.xml", "cap-xml"),
         ("ushahidi/ushahidi_export_benin2023.csv", "ushahidi-csv"),  # its HXL row stays Ushahidi's
+        ("kobo/kobo_api_v2_signalement.xml", "kobo-xml"),
+        ("odk/odk_collect_instance.xml", "odk-xml"),
+        ("odk/aggregate_download_submission.xml", "odk-xml"),
     ],
 )
 def test_each_new_format_goes_to_its_adapter(path, expected):
@@ -219,3 +222,134 @@ def test_ushahidi_2x_classic_incident_date_is_local_time(settings, store):
     assert df["12"].occurred_local == ts("2023-01-08 09:30")  # as the deployment wrote it (Benin, UTC+1)
     assert df["12"].occurred_at == ts("2023-01-08 08:30")
     assert (df["12"].category, df["12"].geo_precision) == ("violence", "point")
+
+
+# -- XML submissions (KoBo / ODK instances), through the KoBo mapping -------------------------------
+
+
+def test_kobo_api_xml_page(settings, store):
+    result = ingest(settings, store, FEEDS / "kobo/kobo_api_v2_signalement.xml")
+    assert result.format == "kobo-xml"
+    assert_counts(store, result, received=3, accepted=3, duplicate=0, quarantined=0)
+    df = reports(store, "observateurs")  # the mapping's source, chosen by the root's id (the asset uid)
+    first = df["6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"]
+    assert first.occurred_at == ts("2023-01-08 09:15")  # incident/date_incident + heure_incident (+01:00)
+    assert (first.category, first.severity, first.geo_precision) == ("destruction", 3, "point")
+    assert first.reporter_name == "Observateur fictif 11" and first.reporter_phone == "+22900000111"
+    # <temoins> twice is a repeat group: both accounts are the description, the first witness the reporter
+    meeting = df["7b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e"]
+    assert meeting.description == ("Un groupe a coupé la sono pendant le discours du candidat. ; "
+                                   "Jets de bouteilles vers la tribune, le meeting est interrompu.")
+    assert meeting.reporter_name == "Témoin fictif A" and meeting.category == "perturbation"
+    assert df["8c3d4e5f-6a7b-4c8d-ae9f-1a2b3c4d5e6f"].category == "irregularite"
+
+
+def test_odk_collect_instance(settings, store):
+    result = ingest(settings, store, FEEDS / "odk/odk_collect_instance.xml")
+    assert (result.format, result.received, result.accepted) == ("odk-xml", 1, 1)
+    row = reports(store, "observateurs")["9d4e5f6a-7b8c-4d9e-bf0a-2b3c4d5e6f70"]  # orx:meta/orx:instanceID
+    assert (row.category, row.severity, row.geo_precision) == ("logistique", 1, "point")
+    assert row.occurred_at == ts("2023-01-08 06:45")
+
+
+def test_aggregate_download_submission(settings, store):
+    result = ingest(settings, store, FEEDS / "odk/aggregate_download_submission.xml")
+    assert_counts(store, result, received=1, accepted=1, duplicate=0, quarantined=0)  # <mediaFile> is no record
+    row = reports(store, "observateurs")["0e5f6a7b-8c9d-4e0f-8a1b-3c4d5e6f7081"]
+    assert row.reported_at == ts("2023-01-08 13:22:07.052")  # the submissionDate attribute
+    assert row.category == "achat_conscience"
+
+
+def test_xml_submission_with_a_tag_and_no_mapping_id(settings, store):
+    instance = (b'<data id="autre_formulaire"><incident><type_incident>violence_physique</type_incident>'
+                b'<description>bagarre</description></incident><lieu><commune>kandi</commune></lieu>'
+                b'<meta><instanceID>uuid:x-1</instanceID></meta></data>')
+    parsed = formats.parse(instance, "soumission.xml", source_tag="odk:signalement_incident_2023")
+    assert parsed.format == "odk-xml" and parsed.records.iloc[0].category == "violence"
+    untagged = formats.parse(instance, "soumission.xml")  # no mapping: the native names, on the last segment
+    assert (untagged.records.iloc[0].description, untagged.records.iloc[0].commune) == ("bagarre", "kandi")
+
+
+@pytest.mark.parametrize(
+    ("xml", "reason"),
+    [
+        ('<?xml version="1.0"?><rss version="2.0"><channel><item><title>x</title></item></channel></rss>',
+         "non reconnu"),
+        ('<?xml version="1.0"?><!DOCTYPE data [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+         '<data id="f"><q>&e;</q><meta><instanceID>uuid:1</instanceID></meta></data>', "DOCTYPE"),
+        ('<data id="f"><q>coupé', "coupé"),
+        ('<h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml"><h:head>'
+         '<h:title>Signalement</h:title><model><instance><data id="f"><meta><instanceID/></meta></data>'
+         '</instance></model></h:head></h:html>', "définition de formulaire"),
+    ],
+    ids=["rss", "entities", "truncated", "xform-definition"],
+)
+def test_unrecognised_xml_is_one_quarantined_record(settings, store, tmp_path, xml, reason):
+    path = tmp_path / "envoi.xml"
+    path.write_text(xml, encoding="utf-8")
+    with pytest.raises(FeedError, match=reason):
+        formats.parse(path.read_bytes(), path.name)
+    result = ingest(settings, store, path)
+    assert_counts(store, result, received=1, accepted=0, duplicate=0, quarantined=1)  # never 0, never CSV lines
+    assert quarantine(store, result.seq) == {None: None}
+
+
+def test_xml_wrapper_counts_what_is_not_a_submission():
+    page = ("<root><count>2</count><next/><previous/><results>"
+            "<f id='f'><texte>bagarre au marché</texte><meta><instanceID>uuid:a</instanceID></meta></f>"
+            "<f id='f'><texte>sans identifiant</texte></f></results></root>")
+    parsed = formats.parse(page.encode(), "page.xml")
+    assert (parsed.format, parsed.received, len(parsed.records)) == ("kobo-xml", 2, 1)
+    assert [(r.line_no, "meta/instanceID" in r.reason) for r in parsed.rejections] == [(2, True)]
+    empty = formats.parse(b"<root><count>0</count><next/><previous/><results/></root>", "vide.xml")
+    assert (empty.received, len(empty.records), empty.rejections) == (0, 0, [])
+
+
+def test_csv_whose_first_column_is_html_is_not_xml():
+    assert not xmlfeeds.is_xml("<b>id</b>;date;description\nx;05/01/2023;texte\n")
+    assert xmlfeeds.is_xml("<data id='f'>\n<meta/>")
+    assert xmlfeeds.is_xml('<?xml version="1.0"?>\n<root/>')
+
+
+def test_cap_is_read_through_the_xml_readers():
+    assert [r.name for r in xmlfeeds.READERS][0] == "cap"
+    import vigie.ingest.formats as module
+    assert "merge:" not in Path(module.__file__).read_text(encoding="utf-8")
+
+
+# -- KoBo mappings: repeat groups and select_multiple -----------------------------------------------
+
+
+def test_kobo_json_repeat_groups_and_select_multiple(settings, store):
+    result = ingest(settings, store, FEEDS / "kobo/kobo_api_v2_temoins.json")
+    assert_counts(store, result, received=2, accepted=2, duplicate=0, quarantined=0)
+    df = reports(store, "observateurs")
+    kandi = df["4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"]
+    # temoins/temoignage, inside the repeat, is the description: every witness's account
+    assert kandi.description == ("Des hommes armés de gourdins empêchent les électeurs d'entrer. ; "
+                                 "Un électeur a été frappé devant l'école.")
+    assert kandi.reporter_name == "Témoin fictif C"  # temoins/nom_temoin[1]
+    assert kandi.severity == 3  # incident/gravite empty: victimes/etat, the gravest of moderee and grave
+    assert kandi.category == "menace"  # select_multiple, rule "first": the first choice given
+    assert df["5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e"].description.startswith("Appels à chasser")  # temoins: []
+
+
+def test_select_multiple_priority_rule(tmp_path, monkeypatch):
+    (tmp_path / "f1.toml").write_text(
+        'form_ids = ["f1"]\nselect_multiple = "priority"\n[fields]\ncategory = "types"\n'
+        'severity = "rep/gravite"\n[categories]\nvio = "violence"\nmen = "menace"\nlog = "logistique"\n',
+        encoding="utf-8")
+    monkeypatch.setenv("VIGIE_KOBO_MAPPINGS", str(tmp_path))
+    page = {"results": [
+        {"_uuid": "u1", "_xform_id_string": "f1", "types": "log men vio", "texte": "x",
+         "rep": [{"rep/gravite": "1"}, {"rep/gravite": "3"}, {"rep/gravite": "2"}]},
+        {"_uuid": "u2", "_xform_id_string": "f1", "types": "inconnu log", "texte": "y"},
+        {"_uuid": "u3", "_xform_id_string": "f1", "types": "inconnu", "texte": "z"},
+    ]}
+    import json
+    parsed = kobo.parse(json.dumps(page).encode(), "page.json")
+    assert list(parsed.records.category) == ["violence", "logistique", "inconnu"]  # listed first in [categories]
+    assert parsed.records.iloc[0].severity == "3"
+    (tmp_path / "f1.toml").write_text('select_multiple = "grave"\n', encoding="utf-8")
+    with pytest.raises(FeedError, match="select_multiple"):
+        kobo.find_mapping("f1")

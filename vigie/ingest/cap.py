@@ -58,6 +58,15 @@ def read(text: str, name: str = "") -> Parsed:
     except ET.ParseError as exc:
         line, column = getattr(exc, "position", (None, None))
         raise FeedError(f"alerte CAP illisible : XML invalide ou coupé (ligne {line}, colonne {column})") from exc
+    return read_root(root)
+
+
+def has_alerts(root: ET.Element) -> bool:
+    return root.tag == f"{{{NAMESPACE}}}alert" or root.find(f".//{{{NAMESPACE}}}alert") is not None
+
+
+def read_root(root: ET.Element) -> Parsed:
+    """The alerts of a document already parsed (by `read`, or by `vigie.ingest.xmlfeeds`)."""
     alerts = [root] if root.tag == f"{{{NAMESPACE}}}alert" else root.findall(f".//{{{NAMESPACE}}}alert")
     if not alerts:
         raise FeedError("fichier XML sans élément <alert> CAP 1.2")
@@ -138,4 +147,4 @@ def _point(area: ET.Element) -> tuple[str | None, str | None]:
     return None, None
 
 
-__all__ = ["is_cap", "read", "SOURCE", "NAMESPACE"]
+__all__ = ["is_cap", "has_alerts", "read", "read_root", "SOURCE", "NAMESPACE"]

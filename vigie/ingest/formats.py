@@ -14,7 +14,7 @@
 | JSON `{"reports": [...]}` with `authoredAt` / CSV with `authoredAt`, `content` | `aggie` | `aggie-json`, `aggie-csv` |
 | JSON `results[]` of posts with `values` (Ushahidi v3) | `ushahidi_v3` | `ushahidi-v3-api` |
 | CSV whose second row is HXL hashtags (not an Ushahidi export) | `hxl` | `hxl-csv` |
-| XML in the CAP 1.2 namespace | `cap` | `cap-xml` |
+| XML (chosen by its root element, see `xmlfeeds.READERS`): CAP 1.2 alerts; KoBo/ODK instances, one or a page/wrapper of them; anything else refused | `cap`; `kobo` | `cap-xml`; `kobo-xml`, `odk-xml` |
 | JSON object with a list under `results` / `data` / `items` / `messages` / `runs` / `records` / `features` | its items, dispatched as a JSON array | (that of the items) |
 | anything else | `native` | `native-csv`, `native-jsonl` |
 """
@@ -28,6 +28,7 @@ import json
 from vigie.geo import Pack
 from vigie.ingest import acled, envelope, kobo, native, sms, ushahidi
 from vigie.ingest import aggie, cap, hxl, rapidpro, ushahidi_v3  # feeds-formats
+from vigie.ingest import xmlfeeds
 from vigie.ingest.records import FeedError, Parsed, decode, sniff_delimiter
 
 # format name -> default source channel when the file does not say
@@ -51,6 +52,8 @@ DEFAULT_SOURCES = {
     "hxl-csv": hxl.SOURCE,
     "cap-xml": cap.SOURCE,
     # feeds-formats: end
+    "kobo-xml": "kobo",
+    "odk-xml": "odk",
 }
 
 
@@ -76,8 +79,8 @@ def _dispatch(text: str, name: str, source_tag: str | None, pack: Pack | None) -
         if doc is None:
             raise FeedError("page de l'API Ushahidi illisible (JSON invalide)")
         return ushahidi.posts_to_records(doc)
-    if cap.is_cap(body):
-        return cap.read(body, name)  # merge: move into xmlfeeds.READERS
+    if xmlfeeds.is_xml(body):  # CAP alerts, KoBo/ODK instances, or refused with the reason (never CSV lines)
+        return xmlfeeds.read(body, name, source_tag)
     is_json = body[:1] in ("{", "[")
     if kobo.is_kobo_tag(source_tag):
         if is_json:

@@ -12,6 +12,9 @@ Formats read:
   geopoint as `<path>-Latitude` / `<path>-Longitude`, then `meta-instanceID`, `KEY`, `SubmitterName`,
   `ReviewState`…
 - **ODK Central OData JSON** (`{"value": [...]}` with `__id`, `__system.submissionDate`, GeoJSON points).
+- **XML instances** (ODK Collect, Enketo, KoBo's `data.xml`, ODK Briefcase / Aggregate): read by
+  `vigie.ingest.xmlfeeds`, which turns each instance into the same `group/question` dict and calls
+  `parse_rows`, so the same mapping applies.
 
 Form field names vary, so a **mapping file** per form (TOML, in `data/feeds/kobo/`, or the folder named
 by `VIGIE_KOBO_MAPPINGS`) says which question is which. Example: `data/feeds/kobo/signalement_incident_2023.toml`.
@@ -22,8 +25,15 @@ by `VIGIE_KOBO_MAPPINGS`) says which question is which. Example: `data/feeds/kob
 | `source` | channel written in `source` (default `kobo`, or `odk` for ODK Central files) |
 | `language` | language of the texts (e.g. `fr`) |
 | `[fields]` | Vigie field = question path `group/question`, or a list of paths (the first non-empty answer wins), or `""` to ignore a field. Keys: `occurred_at`, `occurred_date` + `occurred_time` (a date and a time question), `reported_at`, `category`, `severity`, `description`, `commune`, `place`, `location` (a geopoint), `lat` + `lon` (two number questions), `reporter_name`, `reporter_phone`, `reporter_contact`, `language`, `source_ref` |
+| `select_multiple` | several categories in one answer (`"violence_physique menaces_intimidation"`) or in a repeat group: `"first"` (default) keeps the first choice Vigie knows, in the answer's order; `"priority"` keeps the one whose code comes first in `[categories]` (list the gravest first) |
 | `[categories]` | answer (choice name or label) = taxonomy code |
 | `[severities]` | answer = level 1–4 |
+
+**Repeat groups.** KoBo gives a repeat as `"grp_repeat": [{"grp_repeat/question": …}, …]` (in XML, the
+same element repeated). A mapping names a question inside it by its path like any other,
+`grp_repeat/question`; its answers in every repetition are used: `description` and `place` join them
+with ` ; `, `severity` keeps the gravest, `category` follows `select_multiple`, any other field takes
+the first. `grp_repeat/question[2]` takes the second repetition's answer only.
 
 A path matches a column whatever the group separator (`/`, `-`, `.`), case or accents, and, when the
 export left groups out, by its last segment. Fields the mapping does not name are looked for by the
@@ -48,6 +58,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +101,10 @@ KOBO_META = {"_id", "_uuid", "_submission_time", "_xform_id_string", "_geolocati
 ODK_META = {"SubmissionDate", "meta-instanceID", "KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent",
             "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion"}
 TAG_PREFIXES = ("kobo:", "kobo_", "odk:", "odk_")
+SELECT_MULTIPLE_RULES = ("first", "priority")
+# Fields whose answers inside a repeat group are all kept (joined); the others take the first answer.
+JOINED_FIELDS = ("description", "place")
+_INDEXED = re.compile(r"^(?P<path>.+?)\s*\[(?P<n>\d+)\]$")
 
 
 @dataclass
@@ -101,6 +116,7 @@ class Mapping:
     fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     categories: dict[str, str] = field(default_factory=dict)  # match key of the answer -> taxonomy code
     severities: dict[str, str] = field(default_factory=dict)  # match key of the answer -> "1".."4"
+    select_multiple: str = "first"  # several categories answered: "first" given, or "priority" (order of [categories])
 
 
 NO_MAPPING = Mapping("(noms natifs)")
@@ -136,9 +152,12 @@ def load_mapping(path: Path) -> Mapping:
         if str(level) not in {"1", "2", "3", "4"}:
             raise FeedError(f"{path.name} : [severities] {answer} = {level!r} (niveau de 1 à 4 attendu)")
         severities[match_key(answer)] = str(level)
+    rule = data.get("select_multiple", "first")
+    if rule not in SELECT_MULTIPLE_RULES:
+        raise FeedError(f"{path.name} : select_multiple = {rule!r} (attendu : {' ou '.join(SELECT_MULTIPLE_RULES)})")
     ids = data.get("form_ids") or ([data["form_id"]] if data.get("form_id") else [])
     return Mapping(path.stem, tuple(str(i) for i in ids), data.get("source"), data.get("language"),
-                   fields, categories, severities)
+                   fields, categories, severities, rule)
 
 
 def find_mapping(form: str | None = None, xform_ids: set[str] | None = None, file_name: str = "") -> Mapping | None:
@@ -232,6 +251,14 @@ def parse_csv(text: str, name: str = "", source_tag: str | None = None, mapping:
     return Parsed(f"{kind}-csv", records, raw, received, rejections)
 
 
+def parse_rows(rows: list[dict], positions: list[int], raw: pd.Series, received: int, rejections: list,
+               *, name: str = "", source_tag: str | None = None, kind: str = "kobo", shape: str = "xml") -> Parsed:
+    """Submissions another reader has already flattened to `group/question` keys (XML instances)."""
+    xform_ids = {str(r["_xform_id_string"]) for r in rows if r.get("_xform_id_string")}
+    mapping = _choose(source_tag, xform_ids, name)
+    return Parsed(f"{kind}-{shape}", _records(rows, positions, mapping, kind), raw, received, rejections)
+
+
 def _choose(source_tag: str | None, xform_ids: set[str], name: str) -> Mapping:
     form = form_from_tag(source_tag)
     found = find_mapping(form, xform_ids, name)
@@ -301,6 +328,7 @@ def _records(rows: list[dict], lines: list[int], mapping: Mapping, kind: str) ->
     n = len(rows)
     if not n:
         return frame_from_columns({}, 0, [])
+    rows = [_expand_repeats(row) for row in rows]
     names: list[str] = []
     seen: set[str] = set()
     for row in rows:
@@ -310,19 +338,17 @@ def _records(rows: list[dict], lines: list[int], mapping: Mapping, kind: str) ->
                 names.append(key)
     cols = _Columns(names)
 
-    def first(row: dict, paths: tuple[str, ...]) -> str | None:
-        for path in paths:
-            col = cols.find(path)
-            value = as_text(row.get(col)) if col else None
-            if value and value.strip():
-                return value
-        return None
-
     fields = dict(mapping.fields)
     _fill_from_native_names(fields, names)
 
+    def answers(key: str) -> list[list[str]]:
+        paths = fields.get(key)
+        return [_answers(row, paths, cols) for row in rows] if paths else [[] for _ in rows]
+
     def values(key: str) -> list[str | None]:
-        return [first(row, fields[key]) for row in rows] if fields.get(key) else [None] * n
+        if key in JOINED_FIELDS:  # every witness's account, every place named in a repeat group
+            return [" ; ".join(dict.fromkeys(found)) or None for found in answers(key)]
+        return [found[0] if found else None for found in answers(key)]
 
     occurred = values("occurred_at")
     if fields.get("occurred_date"):
@@ -338,11 +364,8 @@ def _records(rows: list[dict], lines: list[int], mapping: Mapping, kind: str) ->
 
     lat, lon = _coordinates(rows, fields, cols)
 
-    category = [
-        pick_category([v, *v.split()] if v else [], mapping.categories) if v else None
-        for v in values("category")
-    ]
-    severity = [mapping.severities.get(match_key(v), v) if v else None for v in values("severity")]
+    category = [_category(found, mapping) for found in answers("category")]
+    severity = [_gravest(found, mapping) for found in answers("severity")]
     language = [v or mapping.language for v in values("language")]
     source = mapping.source or kind
 
@@ -364,6 +387,85 @@ def _records(rows: list[dict], lines: list[int], mapping: Mapping, kind: str) ->
         "reporter_contact": values("reporter_contact"),
     }
     return frame_from_columns(columns, n, lines)
+
+
+# -- repeat groups and select_multiple ------------------------------------------------------------
+
+
+class _Answers(list):
+    """Every answer to one question inside a repeat group, instance after instance (None where skipped)."""
+
+
+def _is_repeat(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _expand_repeats(row: dict) -> dict:
+    """KoBo gives a repeat group as `"grp/rep": [{"grp/rep/q": …}, …]`: each question inside becomes a
+    column `grp/rep/q` holding all its answers, so a mapping names it like any other question."""
+    out = dict(row)
+    for key, value in row.items():
+        if _is_repeat(value):
+            for path, found in _repeat_answers(key, value).items():
+                out.setdefault(path, found)
+    return out
+
+
+def _repeat_answers(key: str, instances: list[dict]) -> dict[str, _Answers]:
+    found: dict[str, _Answers] = {}
+    for i, instance in enumerate(instances):
+        for inner, value in _flatten(instance).items():
+            path = inner if inner.startswith(f"{key}/") else f"{key}/{inner}"  # KoBo writes full paths
+            if _is_repeat(value):  # a repeat inside a repeat: its answers in document order
+                for deeper, answers in _repeat_answers(path, value).items():
+                    found.setdefault(deeper, _Answers()).extend(answers)
+            else:
+                slots = found.setdefault(path, _Answers([None] * len(instances)))
+                if i < len(slots):
+                    slots[i] = value
+    return found
+
+
+def _answers(row: dict, paths: tuple[str, ...], cols: _Columns) -> list[str]:
+    """The non-empty answers of the first path that has any: one for a plain question, all instances'
+    for a question inside a repeat group, or the n-th instance's for `path[n]`."""
+    for path in paths:
+        index = None
+        if (indexed := _INDEXED.match(path)) is not None:
+            path, index = indexed["path"], int(indexed["n"])
+        col = cols.find(path)
+        value = row.get(col) if col else None
+        if isinstance(value, _Answers):
+            items = list(value) if index is None else value[index - 1: index]
+        else:
+            items = [value] if index in (None, 1) else []
+        texts = [t for t in (as_text(v) for v in items) if t and t.strip()]
+        if texts:
+            return texts
+    return []
+
+
+def _category(found: list[str], mapping: Mapping) -> str | None:
+    """select_multiple answers "a b c" (and a repeat's several answers): each choice is mapped; the
+    mapping's `select_multiple` rule says which wins — "first": the first choice Vigie knows, in the
+    order given; "priority": the one whose code comes first in `[categories]` (list the gravest first).
+    Nothing known: the first answer as given (normalize files it under 'autre' with a flag)."""
+    if not found:
+        return None
+    candidates = [part for answer in found for part in (answer, *answer.split())]
+    if mapping.select_multiple == "priority":
+        order = list(dict.fromkeys(mapping.categories.values()))
+        codes = [code for c in candidates if (code := pick_category([c], mapping.categories)) in CATEGORIES]
+        if codes:
+            return min(codes, key=lambda code: order.index(code) if code in order else len(order))
+    return pick_category(candidates, mapping.categories)
+
+
+def _gravest(found: list[str], mapping: Mapping) -> str | None:
+    """Severity through `[severities]`; several answers (a repeat, select_multiple): the gravest level."""
+    levels = [mapping.severities.get(match_key(answer), answer) for answer in found]
+    numeric = [level for level in levels if level in ("1", "2", "3", "4")]
+    return max(numeric) if numeric else (levels[0] if levels else None)
 
 
 def _fill_from_native_names(fields: dict[str, tuple[str, ...]], names: list[str]) -> None:
@@ -458,5 +560,5 @@ def _geopoint(value: object) -> tuple[str | None, str | None]:
 
 __all__ = [
     "Mapping", "find_mapping", "load_mapping", "form_from_tag", "is_kobo_tag", "is_odk_header", "is_kobo_header",
-    "is_kobo_json", "parse", "parse_json", "parse_document", "parse_csv",
+    "is_kobo_json", "parse", "parse_json", "parse_document", "parse_csv", "parse_rows",
 ]
