@@ -167,7 +167,7 @@ def test_preload_ingests_once(settings, store, capsys):
     cur = store.raw_cursor()
     log = cur.execute(
         "select n_received, n_accepted, n_duplicate, n_quarantined, source, status from main.ingest_log"
-        " where format <> 'claims-csv'"
+        " where format not in ('claims-csv', 'rallies-csv')"
     ).fetchall()
     assert len(log) == 1
     received, accepted, duplicate, quarantined, source, status = log[0]
@@ -183,6 +183,15 @@ def test_preload_ingests_once(settings, store, capsys):
     assert cur.execute("select count(*) from main.reports where source_ref not like 'SIM-%'").fetchone()[0] == 0
     last = cur.execute("select max(occurred_local) from main.reports").fetchone()[0]
     assert last < demo.DEFAULT_CUT
+    # The campaign's rallies, all of them (itineraries are known ahead), decided only up to the cut.
+    rallies = cur.execute(
+        """select count(*), count(*) filter (where starts_local >= $cut and protection_status = 'demandee'),
+                  count(*) filter (where starts_local < $cut and protection_status = 'demandee'),
+                  min(starts_local)::date, max(starts_local)::date, count(distinct party)
+           from main.rallies""", {"cut": demo.DEFAULT_CUT}).fetchone()
+    assert rallies[0] > 50 and rallies[1] > 0 and rallies[2] == 0
+    assert (str(rallies[3]), str(rallies[4]), rallies[5]) == ("2022-12-23", "2023-01-06", 7)
+    assert "meetings de campagne" in out
 
     # The claims the scenario's rumours became, up to the cut: every sighting kept, a claim once.
     sightings = demo.demo_claims.sightings(frame, demo.local_times(frame))
@@ -196,7 +205,7 @@ def test_preload_ingests_once(settings, store, capsys):
 
     assert demo.preload(settings, scale=SMALL) == 0
     assert "déjà chargé" in capsys.readouterr().out
-    assert _counts(store) == (reports, events, 2)
+    assert _counts(store) == (reports, events, 3)  # reports, claims and rallies: once
     assert not pending(settings.inbox)
 
 
@@ -246,7 +255,8 @@ def test_preload_leaves_the_file_when_the_server_holds_the_database(settings, ca
     assert written > 0
     assert "Serveur en cours" in capsys.readouterr().out
     files = pending(settings.inbox)
-    assert sorted(f.name.split("__")[-1] for f in files) == ["demo-affirmations.csv", "demo-historique.csv"]
+    assert sorted(f.name.split("__")[-1] for f in files) == ["demo-affirmations.csv", "demo-historique.csv",
+                                                             "demo-meetings.csv"]
 
 
 # -- simulated operators -----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from vigie import demo_claims
+from vigie import demo_claims, demo_rallies
 from vigie.geo import Locator, Pack, load_pack
 from vigie.text import match_key, strip_accents
 
@@ -671,6 +671,10 @@ def preload(settings, until: dt.datetime | str | None = None, *, seed: int = 42,
         seen = claims[pd.to_datetime(claims["vu_le"]) < cut]
         if len(seen):
             drop_bytes(settings.inbox, demo_claims.csv_bytes(seen), "demo-affirmations.csv", source=DEMO_SOURCE)
+        # The parties' itineraries are known ahead: the whole campaign's, decided up to the cut.
+        meetings = _rallies(load_pack(settings.pack), cut, seed)
+        if len(meetings):
+            drop_bytes(settings.inbox, demo_rallies.csv_bytes(meetings), "demo-meetings.csv", source="police")
         if store is None:
             print(f"Serveur en cours d'exécution : {_fmt_int(len(before))} signalements simulés (jusqu'au "
                   f"{cut:%d/%m/%Y %H:%M}) déposés dans la boîte de réception ; le serveur les intègre.")
@@ -679,18 +683,27 @@ def preload(settings, until: dt.datetime | str | None = None, *, seed: int = 42,
         # A mark in the database: what is made from it later says "simulated" even without VIGIE_DEMO.
         store.raw_cursor().execute("insert or replace into meta values ('simulated', 'true')")
         decisions = simulate_operators(store)
-        reports = [r for r in results if r.format != "claims-csv"]
+        reports = [r for r in results if r.format not in ("claims-csv", "rallies-csv")]
         accepted = sum(r.accepted for r in reports)
         duplicate = sum(r.duplicate for r in reports)
         quarantined = sum(r.quarantined for r in reports)
         print(f"Scénario simulé chargé jusqu'au {cut:%d/%m/%Y %H:%M} : {_fmt_int(len(before))} lignes, "
               f"{_fmt_int(accepted)} signalements acceptés, {_fmt_int(duplicate)} doublons, "
               f"{_fmt_int(quarantined)} en quarantaine ; {_fmt_int(len(seen))} observations d'affirmations "
-              f"(réseaux sociaux) ; {_fmt_int(decisions)} décisions d'opérateurs simulés.")
+              f"(réseaux sociaux) ; {_fmt_int(len(meetings))} meetings de campagne ; {_fmt_int(decisions)} décisions "
+              "d'opérateurs simulés.")
         return len(before)
     finally:
         if store is not None:
             store.close()
+
+
+def _rallies(pack, cut: dt.datetime, seed: int) -> pd.DataFrame:
+    """The campaign's simulated rallies (none for a pack without a campaign phase)."""
+    campaign = next((p for p in pack.election.phases if p.code == "campagne"), None) if pack.election else None
+    if campaign is None:
+        return pd.DataFrame(columns=demo_rallies.COLUMNS)
+    return demo_rallies.itineraries(pack.communes, campaign.start, campaign.end, cut, seed=seed)
 
 
 def replay(settings, speed: float = 1800.0, start: dt.datetime | str | None = None, tick: float = 2.0, *,
