@@ -57,11 +57,11 @@ def instrument(store) -> dict:
     return totals
 
 
-def query_profile(store, role: str, query, params: dict, top: int = 6) -> dict:
+def query_profile(store, role: str, query, params: dict, top: int = 6, party: str | None = None) -> dict:
     """DuckDB's own profile of one run of `query`: its latency and its most expensive operators."""
     import json
 
-    cur = store.cursor(role)
+    cur = store.cursor(role, party)
     try:
         cur.execute("set enable_profiling = 'no_output'")
         cur.execute(query.sql, params).fetchall()

@@ -43,6 +43,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from bench import gen
@@ -612,8 +613,12 @@ def alert_params(now) -> dict:
 def query_params(query, filters, context: dict) -> dict | None:
     """Bound parameters for `query`, or None when it takes a parameter this harness does not know."""
     params = {k: v for k, v in filters.params().items() if k in query.params} if filters is not None else {}
+    now = context.get("now")
     known = {"limit": LIMITS.get(query.name, 100), "offset": 0, "bucket": "day", "q": "",
-             **alert_params(context.get("now")), **context}
+             # The Désinformation page's own filters left open, the Sources page's day.
+             "platforms": [], "search": "", "verdicts": [], "sources": [],
+             **({"today": now.date()} if now is not None else {}),
+             **alert_params(now), **context}
     for name in query.params - set(params):
         if name not in known:
             return None
@@ -621,16 +626,54 @@ def query_params(query, filters, context: dict) -> dict | None:
     return params
 
 
+# The party a party liaison's session is bound to (the demo's main list), and the rallies of the national
+# scale: the seven lists' itineraries drawn RALLY_DRAWS times over the campaign (about 115 per draw).
+BENCH_PARTY = "Union progressiste le Renouveau"
+QUERY_ROLES = (*ROLES, "party")
+RALLY_DRAWS = 20
+
+
 def timed_runs(store, role: str, name: str, params: dict, repeat: int) -> tuple[int, list[float]]:
     from vigie import sql
 
-    rows = len(sql.run(store, role, name, params))  # warm-up, not timed
+    party = BENCH_PARTY if role == "party" else None
+    rows = len(sql.run(store, role, name, params, party))  # warm-up, not timed
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        sql.run(store, role, name, params)
+        sql.run(store, role, name, params, party)
         times.append(time.perf_counter() - start)
     return rows, times
+
+
+def load_rallies(store, settings) -> int:
+    """The campaign's simulated rallies, RALLY_DRAWS draws, through the real rallies feed; decisions on a
+    tenth of them through the workflow (rally_events). Returns the rallies in the table."""
+    from vigie import demo_rallies
+    from vigie.auth import User
+    from vigie.ingest.inbox import drop_bytes, process_inbox
+    from vigie.rallies import RallyWorkflow
+
+    campaign = next(p for p in store.pack.election.phases if p.code == "campagne")
+    cut = dt.datetime.combine(campaign.end, dt.time())
+    draws = []
+    for draw in range(RALLY_DRAWS):
+        rows = demo_rallies.itineraries(store.pack.communes, campaign.start, campaign.end, cut, seed=draw)
+        rows["id"] = rows["id"] + f"-{draw}"
+        draws.append(rows)
+    drop_bytes(settings.inbox, demo_rallies.csv_bytes(pd.concat(draws)), "bench-meetings.csv", source="police")
+    process_inbox(store, settings)
+    workflow, operator = RallyWorkflow(store), User("bench", "bench", "operator", "")
+    ids = [r[0] for r in store.raw_cursor().execute(
+        "select rally_id from main.rallies where protection_status = 'demandee' order by rally_id").fetchall()]
+    for rally_id in ids[::10]:
+        workflow.decide(operator, rally_id, 0, "accordee", "Commissariat (bench)", "bench")
+    return store.raw_cursor().execute("select count(*) from main.rallies").fetchone()[0]
+
+
+def _first(cur, sql_text: str):
+    row = cur.execute(sql_text).fetchone()
+    return row[0] if row else None
 
 
 def step_queries(cfg: Config, report: Report, settings) -> None:
@@ -641,14 +684,25 @@ def step_queries(cfg: Config, report: Report, settings) -> None:
     target = f"p95 ≤ {TARGET_QUERY_P95 * 1000:.0f} ms"
     store = Store.open(settings)
     try:
+        if store.raw_cursor().execute("select count(*) from main.rallies").fetchone()[0] == 0:
+            report.note(sec, f"Rallies: {load_rallies(store, settings):,} simulated itineraries (the seven lists, "
+                             f"{RALLY_DRAWS} draws over the campaign), a tenth of those requested granted through "
+                             "the workflow; the party role reads one list's.")
         variants = filter_variants(store.pack)
-        for role in ROLES:
-            cur = store.cursor(role)
+        from vigie.rallies import window_params
+
+        for role in QUERY_ROLES:
+            party = BENCH_PARTY if role == "party" else None
+            cur = store.cursor(role, party)
             context = {
-                "now": sql.run(store, role, "data_clock")["latest"].iloc[0].to_pydatetime(),
-                # The incident a detail view would open: the latest one this role may see.
-                "incident_id": cur.execute(
-                    "select incident_id from incidents order by occurred_local desc limit 1").fetchone()[0],
+                # The situation room's clock (roles without incidents use the observers', see vigie.ui.data).
+                "now": sql.run(store, "observer" if role == "party" else role,
+                               "data_clock")["latest"].iloc[0].to_pydatetime(),
+                # The incident, rally and claim a detail view would open: the latest ones this role may see.
+                "incident_id": _first(cur, "select incident_id from incidents order by occurred_local desc limit 1"),
+                "rally_id": _first(cur, "select rally_id from rallies order by starts_local desc limit 1"),
+                "claim_id": _first(cur, "select max(claim_id) from claims") if role != "party" else None,
+                **window_params(),
                 **report_day_params(store),
             }
             cur.close()
@@ -682,11 +736,15 @@ def step_queries(cfg: Config, report: Report, settings) -> None:
         for row in worst:
             query = sql.load(row["item"])
             filters = by_label.get(row["filters"].split(",")[0] if row["filters"] != "—" else "", variants[0][1])
-            cur = store.cursor(row["role"])
-            context = {"now": sql.run(store, row["role"], "data_clock")["latest"].iloc[0].to_pydatetime(),
-                       "incident_id": cur.execute("select incident_id from incidents order by occurred_local desc "
-                                                  "limit 1").fetchone()[0],
-                       **report_day_params(store)}
+            party = BENCH_PARTY if row["role"] == "party" else None
+            cur = store.cursor(row["role"], party)
+            context = {"now": sql.run(store, "observer" if party else row["role"],
+                                      "data_clock")["latest"].iloc[0].to_pydatetime(),
+                       "incident_id": _first(cur, "select incident_id from incidents order by occurred_local desc "
+                                                  "limit 1"),
+                       "rally_id": _first(cur, "select rally_id from rallies order by starts_local desc limit 1"),
+                       "claim_id": _first(cur, "select max(claim_id) from claims") if not party else None,
+                       **window_params(), **report_day_params(store)}
             cur.close()
             params = query_params(query, filters, context)
             if "text" in row["filters"]:
@@ -694,7 +752,7 @@ def step_queries(cfg: Config, report: Report, settings) -> None:
             if "per hour" in row["filters"]:
                 params["bucket"] = "hour"
             profiles.append({"query": row["item"], "role": row["role"], "filters": row["filters"],
-                             **query_profile(store, row["role"], query, params)})
+                             **query_profile(store, row["role"], query, params, party=party)})
         report.section(sec)["profiles"] = profiles
     finally:
         store.close()

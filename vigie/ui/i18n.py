@@ -268,6 +268,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     # -- Meetings (rallies) and the party role --------------------------------------------------------------
     "role_party": ("Parti (ses meetings et leur protection)", "Party (its rallies and their protection)"),
     "page_rallies": ("Meetings", "Rallies"),
+    "party_of_account": ("Parti", "Party"),
+    "party_of_account_help": ("Parti (comptes de parti seulement)", "Party (party accounts only)"),
     "rallies_intro": ("Meetings de campagne du jour et des jours à venir, leur protection et les incidents "
                       "survenus à proximité.", "Campaign rallies of today and the coming days, their protection "
                       "and the incidents nearby."),
