@@ -10,7 +10,8 @@ import streamlit as st
 from vigie import rallies
 from vigie.ui import data
 from vigie.ui.context import REFRESH_SECONDS, get_context, load
-from vigie.ui.i18n import STRINGS, fmt_datetime, fmt_int, t
+from vigie.report.labels import text as report_text
+from vigie.ui.i18n import STRINGS, fmt_datetime, fmt_int, lang, t
 from vigie.ui.maps import PROTECTION_COLORS, rallies_deck
 from vigie.workflow import WorkflowError
 
@@ -41,7 +42,8 @@ params = {"date_from": date_from, "date_to": date_to, **near}
 
 
 def status_label(status) -> str:
-    return t(f"protection_{status}") if isinstance(status, str) else t("protection_none")
+    """The daily report's words for a protection status (one list of them)."""
+    return report_text(f"protection_{status if isinstance(status, str) else 'unknown'}", lang())
 
 
 def table(frame: pd.DataFrame) -> pd.DataFrame:

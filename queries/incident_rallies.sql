@@ -10,7 +10,6 @@ final as (
     from incident i
     join rallies r
       on r.commune_code = i.commune_code
-     and i.occurred_at >= r.starts_at - to_microseconds(cast($before_hours * 3600e6 as bigint))
-     and i.occurred_at <= r.starts_at + to_microseconds(cast($after_hours * 3600e6 as bigint))
+     and within_window(i.occurred_at, r.starts_at, $before_hours, $after_hours)
 )
 select * from final order by starts_local, rally_id

@@ -19,8 +19,7 @@ near as (
     from chosen r
     join incidents i
       on i.commune_code = r.commune_code
-     and i.occurred_at >= r.starts_at - to_microseconds(cast($before_hours * 3600e6 as bigint))
-     and i.occurred_at <= r.starts_at + to_microseconds(cast($after_hours * 3600e6 as bigint))
+     and within_window(i.occurred_at, r.starts_at, $before_hours, $after_hours)
     where i.status not in ('faux', 'doublon')
     group by r.rally_id
 ),

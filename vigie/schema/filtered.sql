@@ -12,3 +12,9 @@ create or replace macro {scope}.filtered(
       -- No status chosen: every incident except those found false or merged as duplicates.
       and (case when len(statuses) = 0 then status not in ('faux', 'doublon') else list_contains(statuses, status) end)
       and (len(sources) = 0 or list_contains(sources, source));
+
+-- "Near a rally": a time from `before_hours` before the rally's start to `after_hours` after it (the Meetings
+-- page and the incident detail, vigie/rallies.py). Inlined where it is called, so a join keeps its plan.
+create or replace macro {scope}.within_window(at_time, starts_at, before_hours, after_hours) as
+    at_time >= starts_at - to_microseconds(cast(before_hours * 3600e6 as bigint))
+    and at_time <= starts_at + to_microseconds(cast(after_hours * 3600e6 as bigint));
