@@ -373,7 +373,7 @@ def test_email_goes_to_every_recipient_in_one_grouped_message(store, smtp_server
     many_critical(store, 30)
     raised = alerts.evaluate(store, NOW, config).raised
     n = len(raised)
-    assert n == 30
+    assert n == 30, store.raw_cursor().execute("select rule, count(*), max(title) from main.alerts group by rule").fetchall()
     assert notify.deliver_due(store, config) == 1
     assert len(smtp_server.messages) == 1  # thirty alerts, one message
     recipients, content = smtp_server.messages[0]
