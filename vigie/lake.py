@@ -134,16 +134,6 @@ def next_ids(cur: duckdb.DuckDBPyConnection, sequence: str, n: int) -> list[int]
     return list(range(last + 1, last + n + 1))
 
 
-def in_transaction(cur: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the cursor has an open transaction (DuckDB says so only by refusing a second BEGIN)."""
-    try:
-        cur.execute("begin")
-    except duckdb.TransactionException:
-        return True
-    cur.execute("rollback")
-    return False
-
-
 # -- concurrent writers -------------------------------------------------------------------------
 def is_conflict(exc: BaseException) -> bool:
     """A commit DuckLake refused because another process committed a conflicting change first."""
@@ -192,14 +182,15 @@ def compact(con: duckdb.DuckDBPyConnection, keep: str = "1 day") -> Maintenance:
     cur = con.cursor()
     try:
         # Rows small commits kept in the catalog (inlined) go to Parquet first, so that they merge too.
-        cur.execute(f"call ducklake_flush_inlined_data({_literal(NAME)})")
-        merged = len(cur.execute(f"call ducklake_merge_adjacent_files({_literal(NAME)})").fetchall())
-        expired = len(cur.execute(
-            f"call ducklake_expire_snapshots({_literal(NAME)}, older_than => now() - cast($keep as interval))",
-            interval).fetchall())
-        deleted = len(cur.execute(
-            f"call ducklake_cleanup_old_files({_literal(NAME)}, older_than => now() - cast($keep as interval))",
-            interval).fetchall())
+        # Counted rather than fetched: their rows carry time zones, which DuckDB converts with pytz.
+        cur.execute(f"select count(*) from ducklake_flush_inlined_data({_literal(NAME)})").fetchone()
+        merged = cur.execute(f"select count(*) from ducklake_merge_adjacent_files({_literal(NAME)})").fetchone()[0]
+        expired = cur.execute(
+            f"select count(*) from ducklake_expire_snapshots({_literal(NAME)}, "
+            "older_than => now() - cast($keep as interval))", interval).fetchone()[0]
+        deleted = cur.execute(
+            f"select count(*) from ducklake_cleanup_old_files({_literal(NAME)}, "
+            "older_than => now() - cast($keep as interval))", interval).fetchone()[0]
     finally:
         cur.close()
     return Maintenance(merged, expired, deleted, time.monotonic() - started)

@@ -338,14 +338,15 @@ class Store:
     # -- writing -------------------------------------------------------------------------------
     # Every write outside ingest goes through next_ids / replace_row / insert-only rows, so that a
     # backend without sequences or upserts on shared tables (DuckLake) can implement them in one place.
+    # A cursor given to them is inside the caller's open transaction (a lake relies on it).
     def next_ids(self, sequence: str, n: int = 1, cur: duckdb.DuckDBPyConnection | None = None) -> list[int]:
         """Reserve `n` ascending ids from `sequence` (a name from schema/, never from input)."""
         if n <= 0:
             return []
         if self.lake:
-            # Inside the caller's transaction, so that its ids are committed with its rows, in id order;
-            # alone, in a transaction of their own.
-            if cur is not None and lake.in_transaction(cur):
+            # Inside the caller's transaction (a given cursor is one), so that its ids are committed with
+            # its rows, in id order; alone, in a transaction of their own.
+            if cur is not None:
                 return lake.next_ids(cur, sequence, n)
             return self.transact(lambda c: lake.next_ids(c, sequence, n), sequence)
         cur = cur or self.raw_cursor()
@@ -365,7 +366,7 @@ class Store:
             c.execute(f"delete from {table} where {names[0]} = ${names[0]}", {names[0]: row[names[0]]})
             c.execute(f"insert into {table} ({columns}) values ({values})", row)
 
-        if cur is not None and lake.in_transaction(cur):
+        if cur is not None:  # inside the caller's transaction
             write(cur)
         else:
             self.transact(write, table)
