@@ -5,6 +5,7 @@ loopback. A test that needs one skips, saying why, only when the binaries are mi
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import shutil
 import socket
@@ -142,3 +143,16 @@ def lake_env(postgres, s3, monkeypatch):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+def every_param(store) -> dict:
+    """A value for every parameter any query of queries/ takes: the fixture's whole period."""
+    from vigie.filters import from_query_params
+
+    params = from_query_params({}, store.pack).params()
+    now = params["date_to"]
+    return {**params, "q": "", "limit": 50, "offset": 0, "bucket": "day", "incident_id": 7, "now": now,
+            "today": now.date(), "platforms": [], "search": "", "verdicts": [], "claim_id": 1,
+            "day": dt.date(2023, 1, 5), "utc_from": params["date_from"], "utc_to": params["date_to"],
+            "state": "", "due_before": None, "min_count": 1, "until": now + dt.timedelta(days=2),
+            "since": params["date_from"], "older_than": now, "ids": [1, 2], "history_from": params["date_from"]}

@@ -4,16 +4,13 @@ PostgreSQL catalog and a real S3-compatible server (tests/lake_fixtures.py start
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import pytest
 
 from tests.conftest import make_settings
 from tests.fixture_data import N_REPORTS, PII_MARKERS, build_fixture_state
-from tests.lake_fixtures import postgres, s3  # noqa: F401  (fixtures)
+from tests.lake_fixtures import every_param, postgres, s3  # noqa: F401  (fixtures)
 from vigie import lake, sql
-from vigie.filters import from_query_params
 from vigie.store import Event, Store
 
 # Tables the lake's own migration fills (the country pack, bookkeeping) or that are caches of the others.
@@ -60,17 +57,6 @@ def lake_copy(fixture_store, lake_env, tmp_path_factory):
     store.close()
 
 
-def _values(store: Store) -> dict:
-    """A value for every parameter any query takes: the fixture's whole period."""
-    params = from_query_params({}, store.pack).params()
-    now = params["date_to"]
-    return {**params, "q": "", "limit": 50, "offset": 0, "bucket": "day", "incident_id": 7, "now": now,
-            "today": now.date(), "platforms": [], "search": "", "verdicts": [], "claim_id": 1,
-            "day": dt.date(2023, 1, 5), "utc_from": params["date_from"], "utc_to": params["date_to"],
-            "state": "", "due_before": None, "min_count": 1, "until": now + dt.timedelta(days=2),
-            "since": params["date_from"], "older_than": now, "ids": [1, 2], "history_from": params["date_from"]}
-
-
 def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows in one order whatever the backend's order of ties."""
     if frame.empty:
@@ -80,7 +66,7 @@ def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_every_query_for_every_role_answers_the_same_on_a_lake(fixture_store, lake_copy):
-    values = _values(fixture_store)
+    values = every_param(fixture_store)
     ran = 0
     for name in sql.names():
         query = sql.load(name)

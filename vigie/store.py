@@ -113,7 +113,9 @@ class Store:
     @property
     def backend(self) -> str:
         """What the store runs on, for logs and the Sources page: never used to branch outside this module."""
-        return self.lake.describe() if self.lake else f"DuckDB {self.settings.db_path if self.settings else ''}"
+        if self.lake:
+            return self.lake.describe()
+        return f"DuckDB {self.settings.db_path}" if self.settings else f"DuckDB (mémoire, {id(self)})"
 
     def _wait_for_schema(self, wait: float) -> None:
         deadline = time.monotonic() + wait
@@ -410,6 +412,16 @@ class Store:
             self.transact(write, "events")
             self.bump(refreshed=True)  # inside the lock: the next action must see this one's result
         return len(events)
+
+    # -- maintenance -----------------------------------------------------------------------------
+    def compact(self, keep: str = "1 day"):
+        """Merge small files and expire snapshots older than `keep` on a lake (vigie.lake.compact); a
+        checkpoint of the single file. Rows are never deleted: the audit trail stays whole."""
+        if self.lake:
+            return lake.compact(self.con, keep)
+        with self.write_lock:
+            self.con.execute("checkpoint")
+        return None
 
     def close(self) -> None:
         self.con.close()

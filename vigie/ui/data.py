@@ -36,11 +36,10 @@ def _cached(database: str, role: str, name: str, version: int, params: dict) -> 
 
 
 def query(role: str, name: str, params: dict | None = None) -> pd.DataFrame:
-    """Cached per database file, role, query, parameters and store version: a result of another
+    """Cached per database (file or lake), role, query, parameters and store version: a result of another
     state folder (tests, a restart on another VIGIE_HOME) can never be served."""
     store = get_store()
-    database = str(store.settings.db_path) if store.settings else str(id(store))
-    return _cached(database, role, name, store.version, params or {})
+    return _cached(store.backend, role, name, store.version, params or {})
 
 
 def clock(role: str) -> dt.datetime:
@@ -63,5 +62,4 @@ def _report_pdf(database: str, role: str, day: dt.date, lang: str, version: int)
 def report_pdf(role: str, day: dt.date, lang: str) -> bytes:
     """The daily report's PDF, rendered once per (database, role, day, language, data version)."""
     store = get_store()
-    database = str(store.settings.db_path) if store.settings else str(id(store))
-    return _report_pdf(database, role, day, lang, store.version)
+    return _report_pdf(store.backend, role, day, lang, store.version)

@@ -1,0 +1,187 @@
+"""Beyond one machine, with real parts: a PostgreSQL catalog, an S3-compatible server, one
+`python -m vigie ingestd` process and two app replicas (stores opened with replica=True, each its own
+DuckDB instance over the same lake, as each Streamlit replica process opens one)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_settings
+from tests.fixture_data import PII_MARKERS, fixture_rows, rows_to_csv
+from tests.lake_fixtures import every_param, postgres, s3  # noqa: F401  (fixtures)
+from vigie import lake, sql
+from vigie.auth import User
+from vigie.ingest.inbox import drop_bytes
+from vigie.store import Event, Store
+from vigie.workflow import Workflow
+
+pytestmark = pytest.mark.e2e  # real servers and processes: tens of seconds
+ROOT = Path(__file__).resolve().parent.parent
+REPORTER_FIELDS = {"reporter_name", "reporter_phone", "reporter_contact", "raw"}
+
+
+def wait_for(check, timeout: float, every: float = 0.05):
+    """Poll `check` until it returns something true; that value, or None after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    return None
+
+
+class Daemon:
+    """`python -m vigie ingestd` in its own process, over the lake of `env`."""
+
+    def __init__(self, home: Path, env: dict[str, str]):
+        self.home = home
+        self.env = {**os.environ, **env, "VIGIE_HOME": str(home), "VIGIE_PACK": "benin",
+                    "VIGIE_USERS": str(ROOT / "tests" / "fixtures" / "users.toml"), "VIGIE_CLOCK": "data",
+                    "VIGIE_ALERT_SECONDS": "0", "VIGIE_COMPACT_MINUTES": "0"}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Daemon":
+        self.log = open(self.home.parent / "ingestd.log", "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "vigie", "ingestd", "--webhook-port", "0"],
+                                     cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        return self
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(postgres, s3, tmp_path_factory):  # noqa: F811
+    """(daemon, replica A, replica B, inbox) over a fresh lake."""
+    db = postgres.create_database()
+    env = {"VIGIE_LAKE_CATALOG": postgres.dsn(db), **s3.env(db)}
+    home = tmp_path_factory.mktemp("ingestd") / "state"
+    home.mkdir(parents=True)
+    daemon = Daemon(home, env).start()
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        try:
+            # Replicas wait for the daemon to have migrated the lake (Store.open(replica=True)).
+            replicas = [Store.open(make_settings(tmp_path_factory.mktemp(f"replica{k}") / "state"), replica=True,
+                                   wait=90) for k in (1, 2)]
+            yield daemon, replicas[0], replicas[1], home / "inbox"
+            for replica in replicas:
+                replica.close()
+        finally:
+            daemon.stop()
+
+
+def n_reports(store: Store, prefix: str) -> int:
+    return store.raw_cursor().execute("select count(*) from reports where source_ref like $p",
+                                      {"p": prefix + "%"}).fetchone()[0]
+
+
+def test_a_report_dropped_in_the_inbox_is_seen_by_both_replicas_within_5_s(cluster):
+    _daemon, a, b, inbox = cluster
+    rows = [dict(r, id=f"VIS-{k}") for k, r in enumerate(fixture_rows(n=20))]
+    dropped = time.monotonic()
+    drop_bytes(inbox, rows_to_csv(rows), "visible.csv", source="terrain")
+    seen = {}
+    for name, replica in (("a", a), ("b", b)):
+        assert wait_for(lambda: n_reports(replica, "VIS-") == 20, timeout=30), name
+        seen[name] = time.monotonic() - dropped
+    print(f"visibility delay: {seen}")
+    assert max(seen.values()) < 5.0, seen
+
+
+def test_an_action_in_one_replica_is_seen_in_the_other(cluster):
+    _daemon, a, b, _inbox = cluster
+    assert wait_for(lambda: n_reports(a, "VIS-") == 20, timeout=30)
+    incident = a.raw_cursor().execute(
+        "select min(incident_id) from reports where source_ref like 'VIS-%'").fetchone()[0]
+    operator = User("op", "Opératrice", "operator", "")
+    flow = Workflow(a)
+    version = flow.states([incident])[incident].version
+    before_b = b.version
+    flow.set_status(operator, {incident: version}, "en_verification", "appel au témoin")
+    query = "select status from incidents where incident_id = $i"
+    got = wait_for(lambda: b.cursor("operator").execute(query, {"i": incident}).fetchone() == ("en_verification",),
+                   timeout=5)
+    assert got
+    assert wait_for(lambda: b.version != before_b, timeout=2)  # B's cached pages are invalidated
+
+
+def test_a_journalist_session_of_a_replica_receives_no_reporter_field(cluster):
+    _daemon, a, b, _inbox = cluster
+    assert wait_for(lambda: n_reports(b, "VIS-") == 20, timeout=30)
+    values = every_param(b)
+    for store in (a, b):
+        received = set()
+        for name in sql.names():
+            query = sql.load(name)
+            if "journalist" not in query.roles:
+                continue
+            frame = sql.run(store, "journalist", name, {k: v for k, v in values.items() if k in query.params})
+            received |= set(frame.columns)
+            assert PII_MARKERS[0] not in frame.astype(str).to_csv()
+        assert received and received.isdisjoint(REPORTER_FIELDS)
+        reports = store.cursor("journalist").execute("select * from reports").df()
+        assert REPORTER_FIELDS.isdisjoint(reports.columns)
+
+
+def test_concurrent_actions_in_two_replicas_and_an_ingest_lose_nothing(cluster):
+    """Both replicas append events at once while the daemon ingests: DuckLake refuses some commits, the
+    store replays them; every event is there once, with unique ids, and the cache shows the last."""
+    _daemon, a, b, inbox = cluster
+    assert wait_for(lambda: n_reports(a, "VIS-") == 20, timeout=30)
+    incidents = [r[0] for r in a.raw_cursor().execute(
+        "select distinct incident_id from reports where source_ref like 'VIS-%' order by 1").fetchall()]
+    conflicts_before = sum(lake.CONFLICTS.values())
+    errors = []
+
+    def act(store: Store, unit: str):
+        try:
+            for k in range(15):
+                store.record_events([Event(incidents[k % len(incidents)], "note", f"{unit}-{k}", unit)])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    rows = [dict(r, id=f"CONC-{k}") for k, r in enumerate(fixture_rows(n=50))]
+    drop_bytes(inbox, rows_to_csv(rows), "concurrent.csv", source="terrain")
+    started = time.monotonic()
+    threads = [threading.Thread(target=act, args=(a, "ra")), threading.Thread(target=act, args=(b, "rb"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    elapsed = time.monotonic() - started
+    assert not errors, errors
+    notes = a.raw_cursor().execute(
+        "select actor, count(*), count(distinct event_id) from status_events where field = 'note' "
+        "and actor in ('ra', 'rb') group by actor order by actor").fetchall()
+    assert notes == [("ra", 15, 15), ("rb", 15, 15)]
+    assert a.raw_cursor().execute(
+        "select count(*) = count(distinct event_id) from status_events").fetchone()[0]
+    assert wait_for(lambda: n_reports(b, "CONC-") == 50, timeout=30)
+    # The cache (incident_current) agrees with the audit trail it is made from.
+    stale = b.raw_cursor().execute(
+        """select count(*) from main.incident_state_live l join main.incident_current c using (incident_id)
+           where l.version <> c.version or l.n_reports <> c.n_reports""").fetchone()[0]
+    assert stale == 0
+    print(f"30 actions from 2 replicas during an ingest: {elapsed:.2f} s, "
+          f"{sum(lake.CONFLICTS.values()) - conflicts_before} conflicts replayed ({dict(lake.CONFLICTS)})")
