@@ -185,3 +185,30 @@ def test_concurrent_actions_in_two_replicas_and_an_ingest_lose_nothing(cluster):
     assert stale == 0
     print(f"30 actions from 2 replicas during an ingest: {elapsed:.2f} s, "
           f"{sum(lake.CONFLICTS.values()) - conflicts_before} conflicts replayed ({dict(lake.CONFLICTS)})")
+
+
+def test_sigkill_of_the_daemon_mid_batch_loses_and_duplicates_nothing(cluster):
+    """The daemon is killed while it ingests, at two moments, and started again: every report is there once.
+    A replica reopened during the ingest serves again."""
+    daemon, a, b, inbox = cluster
+    n = 1500
+    for attempt, delay in enumerate((0.4, 1.5)):
+        prefix = f"KILL{attempt}-"
+        rows = [dict(r, id=f"{prefix}{k}") for k, r in enumerate(fixture_rows(n=n))]
+        drop_bytes(inbox, rows_to_csv(rows), f"kill{attempt}.csv", source="terrain")
+        time.sleep(delay)
+        daemon.kill()
+        daemon.start()
+        # Meanwhile a replica is restarted: it opens on the lake as it is and serves.
+        reopened = Store.open(make_settings(Path(a.settings.home)), replica=True, wait=60)
+        assert reopened.cursor("journalist").execute("select count(*) from incidents").fetchone()[0] >= 0
+        reopened.close()
+        assert wait_for(lambda: n_reports(b, prefix) == n, timeout=120), (prefix, n_reports(b, prefix))
+        distinct = b.raw_cursor().execute(
+            "select count(distinct source_ref) from reports where source_ref like $p", {"p": prefix + "%"}).fetchone()[0]
+        assert distinct == n
+        done = b.raw_cursor().execute(
+            "select count(*) from ingest_log where original_name = $f and status = 'done'",
+            {"f": f"kill{attempt}.csv"}).fetchone()[0]
+        assert done == 1
+    assert not list(inbox.glob("*kill*"))  # moved out once committed
