@@ -192,12 +192,16 @@ def test_sigkill_of_the_daemon_mid_batch_loses_and_duplicates_nothing(cluster):
     A replica reopened during the ingest serves again."""
     daemon, a, b, inbox = cluster
     n = 1500
+    states = []
     for attempt, delay in enumerate((0.4, 1.5)):
         prefix = f"KILL{attempt}-"
         rows = [dict(r, id=f"{prefix}{k}") for k, r in enumerate(fixture_rows(n=n))]
         drop_bytes(inbox, rows_to_csv(rows), f"kill{attempt}.csv", source="terrain")
         time.sleep(delay)
         daemon.kill()
+        # What the kill interrupted: nothing committed yet and the file still waiting (before or inside the
+        # batch's transaction), or committed and maybe not yet moved.
+        states.append((delay, n_reports(b, prefix), len(list(inbox.glob(f"*kill{attempt}*")))))
         daemon.start()
         # Meanwhile a replica is restarted: it opens on the lake as it is and serves.
         reopened = Store.open(make_settings(Path(a.settings.home)), replica=True, wait=60)
@@ -212,3 +216,4 @@ def test_sigkill_of_the_daemon_mid_batch_loses_and_duplicates_nothing(cluster):
             {"f": f"kill{attempt}.csv"}).fetchone()[0]
         assert done == 1
     assert not list(inbox.glob("*kill*"))  # moved out once committed
+    print(f"killed at (delay s, reports committed, files left in the inbox): {states}")
