@@ -217,3 +217,39 @@ def test_sigkill_of_the_daemon_mid_batch_loses_and_duplicates_nothing(cluster):
         assert done == 1
     assert not list(inbox.glob("*kill*"))  # moved out once committed
     print(f"killed at (delay s, reports committed, files left in the inbox): {states}")
+
+
+def test_two_replicas_acting_on_one_version_of_an_incident_one_wins(cluster):
+    """Two operators, on two replicas, change the same incident from the version both loaded: one action is
+    written, the other is refused as a concurrent change (checked again inside the replayed commit)."""
+    from vigie.workflow import ConcurrentChange
+
+    _daemon, a, b, _inbox = cluster
+    assert wait_for(lambda: n_reports(a, "VIS-") == 20, timeout=30)
+    incident = a.raw_cursor().execute(
+        "select max(incident_id) from reports where source_ref like 'VIS-%'").fetchone()[0]
+    version = Workflow(a).states([incident])[incident].version
+    assert wait_for(lambda: Workflow(b).states([incident]).get(incident) and
+                    Workflow(b).states([incident])[incident].version == version, timeout=5)
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def act(store: Store, name: str, status: str):
+        flow = Workflow(store)
+        barrier.wait()
+        try:
+            flow.set_status(User(name, name, "operator", ""), {incident: version}, status, "test")
+            outcomes[name] = "written"
+        except ConcurrentChange:
+            outcomes[name] = "refused"
+
+    threads = [threading.Thread(target=act, args=(a, "opa", "verifie")),
+               threading.Thread(target=act, args=(b, "opb", "faux"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes.values()) == ["refused", "written"], outcomes
+    winner = "verifie" if outcomes["opa"] == "written" else "faux"
+    assert wait_for(lambda: b.cursor("operator").execute(
+        "select status from incidents where incident_id = $i", {"i": incident}).fetchone() == (winner,), timeout=5)

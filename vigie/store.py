@@ -75,6 +75,14 @@ def connect(path: Path | None, extension_dir: Path) -> duckdb.DuckDBPyConnection
     return con
 
 
+class StaleVersion(Exception):
+    """An incident changed (in this process or another) since the version an action was checked against."""
+
+    def __init__(self, incident_id: int):
+        super().__init__(incident_id)
+        self.incident_id = incident_id
+
+
 class SchemaMissing(Exception):
     """A replica found no migrated lake: the ingest daemon (`python -m vigie ingestd`) creates it."""
 
@@ -373,8 +381,11 @@ class Store:
         else:
             self.transact(write, table)
 
-    def record_events(self, events: list[Event]) -> int:
-        """Append changes to the audit trail; returns how many were written."""
+    def record_events(self, events: list[Event], expected: dict[int, int] | None = None) -> int:
+        """Append changes to the audit trail; returns how many were written. With `expected` (incident id →
+        the version the operator acted on), raise StaleVersion unless each incident is still at it, checked
+        inside the writing transaction: on a lake, a replica whose commit was refused because another
+        replica wrote first checks again before its replay."""
         if not events:
             return 0
         frame = pd.DataFrame(
@@ -390,6 +401,14 @@ class Store:
         at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
         def write(cur):
+            if expected:
+                now = dict(cur.execute(
+                    "select incident_id, max(event_id) from main.status_events "
+                    "where list_contains($ids, incident_id) group by incident_id",
+                    {"ids": [int(i) for i in expected]}).fetchall())
+                for incident_id, version in expected.items():
+                    if now.get(incident_id, 0) != version:
+                        raise StaleVersion(incident_id)
             # Reserve the ids first and assign them in list order: nextval() inside INSERT … SELECT does
             # not follow the frame's row order, and the latest event of a field must be the last given.
             # The ids, the events and the refreshed cache commit together (a lake replays all three).

@@ -15,7 +15,7 @@ import pandas as pd
 
 from vigie.auth import User
 from vigie.ingest.pipeline import NEXT_IDS
-from vigie.store import Event, Store
+from vigie.store import Event, StaleVersion, Store
 from vigie.taxonomy import CATEGORIES, SEVERITIES, STATUSES, status_label
 
 ACTING_ROLES = ("admin", "operator")
@@ -101,6 +101,17 @@ class Workflow:
                 )
         return states
 
+    def _record(self, events: list[Event], expected: dict[int, int]) -> int:
+        """Append the events if the incidents are still at the versions checked (another replica of a
+        shared lake may have written since, even after _checked)."""
+        try:
+            return self.store.record_events(events, expected)
+        except StaleVersion as exc:
+            raise ConcurrentChange(
+                f"L'incident n°{exc.incident_id} a été modifié entre-temps{self._last_change(exc.incident_id)}. "
+                "Rechargez-le avant d'agir."
+            ) from exc
+
     # -- actions ---------------------------------------------------------------------------------
     def set_status(self, user: User, expected: dict[int, int], to_status: str, reason: str | None = None) -> int:
         """Change the status of one or many incidents (batch triage); all or nothing."""
@@ -116,7 +127,7 @@ class Workflow:
                     )
             events = [Event(i, "status", to_status, user.username, reason, s.status)
                       for i, s in states.items() if s.status != to_status]
-            return self.store.record_events(events)
+            return self._record(events, expected)
 
     def set_field(self, user: User, incident_id: int, version: int, field: str, value, reason: str | None = None) -> int:
         """Category, severity, commune (locating), hold back from publication."""
@@ -134,8 +145,8 @@ class Workflow:
                    "held": "true" if state.held else "false"}[field]
             if str(old) == str(value):
                 return 0
-            return self.store.record_events([Event(incident_id, field, str(value), user.username, reason,
-                                                   None if old is None else str(old))])
+            return self._record([Event(incident_id, field, str(value), user.username, reason,
+                                       None if old is None else str(old))], {incident_id: version})
 
     def escalate(self, user: User, incident_id: int, version: int, unit: str, reason: str | None = None) -> int:
         unit = (unit or "").strip()
@@ -148,7 +159,7 @@ class Workflow:
             events = [Event(incident_id, "assigned_unit", unit[:200], user.username, reason)]
             if state.status != "transmis":
                 events.append(Event(incident_id, "status", "transmis", user.username, reason, state.status))
-            return self.store.record_events(events)
+            return self._record(events, {incident_id: version})
 
     def note(self, user: User, incident_id: int, text: str) -> int:
         """An internal note: operators and observers' audit only, never journalists."""
