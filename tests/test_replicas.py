@@ -253,3 +253,58 @@ def test_two_replicas_acting_on_one_version_of_an_incident_one_wins(cluster):
     winner = "verifie" if outcomes["opa"] == "written" else "faux"
     assert wait_for(lambda: b.cursor("operator").execute(
         "select status from incidents where incident_id = $i", {"i": incident}).fetchone() == (winner,), timeout=5)
+
+
+@pytest.mark.parametrize("role", ["operator", "journalist"])
+def test_the_app_runs_on_a_replica(cluster, role, monkeypatch):
+    """The Streamlit app of `serve --replica` (AppTest, in this process): every page runs on the lake, with no
+    writer of its own; a journalist's pages show no reporter's name."""
+    from tests.test_pages import all_text, logged_in
+    from vigie.ui import data
+
+    _daemon, a, _b, _inbox = cluster
+    assert wait_for(lambda: n_reports(a, "VIS-") == 20, timeout=30)
+    monkeypatch.setenv("VIGIE_REPLICA", "1")
+    monkeypatch.setenv("VIGIE_HOME", str(a.settings.home))
+    monkeypatch.setenv("VIGIE_USERS", str(ROOT / "tests" / "fixtures" / "users.toml"))
+    monkeypatch.setenv("VIGIE_CLOCK", "data")
+    data.get_store.clear()
+    try:
+        pages = ["pages/overview.py", "pages/incidents.py", "pages/map.py", "pages/timeline.py"]
+        if role == "operator":
+            pages += ["pages/triage.py", "pages/sources.py"]
+        for page in pages:
+            at = logged_in(role, page)
+            assert not at.exception, (page, at.exception)
+            if role == "journalist":
+                assert PII_MARKERS[0] not in all_text(at), page
+        store = data.get_store()
+        assert getattr(store, "watcher", None) is None  # a replica runs no background writer
+    finally:
+        data.get_store.clear()
+
+
+def test_serve_replica_starts_a_streamlit_process_on_the_lake(cluster):
+    """`python -m vigie serve --replica` as its own process answers Streamlit's health check."""
+    import urllib.request
+
+    from tests.lake_fixtures import free_port
+
+    daemon, _a, _b, _inbox = cluster
+    port = free_port()
+    home = daemon.home.parent / "replica-process" / "state"
+    env = {**daemon.env, "VIGIE_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "vigie", "serve", "--replica", "--port", str(port)], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        def healthy():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+                    return response.status == 200
+            except OSError:
+                return False
+
+        assert wait_for(healthy, timeout=60, every=0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
