@@ -176,11 +176,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"Date illisible : {args.date!r} (attendu AAAA-MM-JJ, ex. 2023-01-08)", file=sys.stderr)
         return 2
     settings = load_settings()
-    if not settings.db_path.exists():
+    if not settings.shared and not settings.db_path.exists():
         print(f"Aucune base de données dans {settings.home.name}/ : rien à rapporter (VIGIE_HOME ?)", file=sys.stderr)
         return 2
     try:
-        store = Store.open(settings)
+        # Over a shared lake it reads like a replica, beside the running daemon.
+        store = Store.open(settings, replica=settings.shared)
     except DatabaseLocked:
         print("Le serveur Vigie est en cours d'exécution et détient la base de données (DuckDB n'admet qu'un "
               "processus) : téléchargez le rapport depuis la page Rapport de l'application, ou arrêtez le serveur "
