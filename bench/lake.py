@@ -51,7 +51,7 @@ def _copy(source_store, lake_store) -> int:
     def write(cur):
         nonlocal total
         for table in tables:  # names from our own catalog, never input
-            reader = source.execute(f"select * from main.{table}").fetch_record_batch(200_000)
+            reader = source.execute(f"select * from main.{table}").to_arrow_reader(200_000)
             for batch in reader:
                 cur.register("copied", batch)
                 cur.execute(f"insert into main.{table} select * from copied")
@@ -92,8 +92,10 @@ def step_lake(cfg, report, settings, files, helpers) -> None:
         data = cfg.work / f"lake-{cfg.incidents}"
         import shutil
 
-        shutil.rmtree(data, ignore_errors=True)
+        for folder in (data, *(cfg.work / f"state-lake{kind}-{cfg.incidents}" for kind in ("", "-ingest", "-ingestd"))):
+            shutil.rmtree(folder, ignore_errors=True)  # each run starts from nothing
         env = {"VIGIE_LAKE_CATALOG": pg.dsn(db), "VIGIE_LAKE_DATA": str(data / "files") + "/"}
+        source = Store.open(settings)  # the single file: opened before the lake's variables are set
         with _env(env):
             lake_settings = settings_for(cfg.work / f"state-lake-{cfg.incidents}")
             lake_settings.ensure_dirs()
@@ -101,7 +103,6 @@ def step_lake(cfg, report, settings, files, helpers) -> None:
             store = Store.open(lake_settings)
             report.add(sec, item="open a fresh lake (schema, views, communes)", value=time.perf_counter() - start,
                        unit="s")
-            source = Store.open(settings)
             try:
                 log("lake: copying the file store")
                 start = time.perf_counter()
@@ -112,11 +113,15 @@ def step_lake(cfg, report, settings, files, helpers) -> None:
                 incidents = store.raw_cursor().execute("select count(*) from incidents").fetchone()[0]
                 report.add(sec, item="incidents in the lake", value=incidents, unit="")
                 variants = filter_variants(store.pack)
+                count = "select count(*) from incidents"
                 for role in ("operator", "journalist"):
+                    same = store.cursor(role).execute(count).fetchone() == source.cursor(role).execute(count).fetchone()
+                    report.add(sec, item=f"incidents a {role} sees: the same on both backends",
+                               value=store.cursor(role).execute(count).fetchone()[0], unit="", ok=same)
+                    latest = store.cursor(role).execute(
+                        "select incident_id from incidents order by occurred_local desc limit 1").fetchone()
                     context = {"now": sql.run(store, role, "data_clock")["latest"].iloc[0].to_pydatetime(),
-                               "incident_id": store.cursor(role).execute(
-                                   "select incident_id from incidents order by occurred_local desc limit 1"
-                               ).fetchone()[0], **report_day_params(store)}
+                               "incident_id": latest[0] if latest else 1, **report_day_params(store)}
                     for name in PAGE_QUERIES:
                         query = sql.load(name)
                         if role not in query.roles:
@@ -133,8 +138,11 @@ def step_lake(cfg, report, settings, files, helpers) -> None:
             # The real ingest path into the lake: bulk files (at most two, or the tail files in a smoke run).
             bulk = (files.bulk[:2] or files.tail[:2])
             if bulk:
-                ingest_store = Store.open(settings_for(cfg.work / f"state-lake-ingest-{cfg.incidents}"))
-                # Its own ids: the copied reports keep theirs, these come after them.
+                # A lake of its own: the copy above already holds these files (their digests are in ingest_log).
+                fresh = {"VIGIE_LAKE_CATALOG": pg.dsn(pg.create_database("bench_ingest")),
+                         "VIGIE_LAKE_DATA": str(data / "ingest-files") + "/"}
+                with _env(fresh):
+                    ingest_store = Store.open(settings_for(cfg.work / f"state-lake-ingest-{cfg.incidents}"))
                 for path in bulk:
                     drop_file(ingest_store.settings.inbox, path, None)
                 start = time.perf_counter()
