@@ -116,7 +116,7 @@ def step_lake(cfg, report, settings, files, helpers) -> None:
                 count = "select count(*) from incidents"
                 for role in ("operator", "journalist"):
                     same = store.cursor(role).execute(count).fetchone() == source.cursor(role).execute(count).fetchone()
-                    report.add(sec, item=f"incidents a {role} sees: the same on both backends",
+                    report.add(sec, item=f"incidents the {role} sees: the same on both backends",
                                value=store.cursor(role).execute(count).fetchone()[0], unit="", ok=same)
                     latest = store.cursor(role).execute(
                         "select incident_id from incidents order by occurred_local desc limit 1").fetchone()
