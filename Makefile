@@ -6,7 +6,7 @@ PORT   ?= 8501
 # apt-get needs root; use sudo when we are not root and it exists.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: run test bench bench-quick chromium clean
+.PHONY: run test bench bench-quick chromium postgresql clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +25,19 @@ run: $(VENV)/.runtime
 	$(BIN)/python -m vigie serve --demo --port $(PORT)
 
 ## make test: install what the tests need (Python packages, Debian's chromium) and run the whole suite
-test: $(VENV)/.dev chromium
+test: $(VENV)/.dev chromium postgresql
 	$(BIN)/python -m pytest
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests…"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# The DuckLake tests start their own PostgreSQL catalog (tests/lake_fixtures.py) from Debian's package.
+postgresql:
+	@[ -x /usr/lib/postgresql/15/bin/initdb ] || { \
+	  echo "Installing Debian's postgresql for the DuckLake tests…"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 ## make bench: the national-scale benchmark (1,000,000 incidents); writes BENCHMARKS.md
 bench: $(VENV)/.dev

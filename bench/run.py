@@ -14,7 +14,9 @@ One run, deterministic data (numpy default_rng(42)), in this order:
 7. streaming: small files into the inbox while that server runs; time until each is committed
    (moved to processed/) and until the overview in the browser shows it;
 8. the naive baseline (pandas + geopandas sjoin on every rerun) on the same files, in a subprocess;
-9. the daily situation report (PDF) of the busiest day, per role.
+9. the daily situation report (PDF) of the busiest day, per role;
+10. the DuckLake backend (PostgreSQL catalog) on the same data: page queries, bulk ingest, visibility
+    delay through a real `vigie ingestd` (bench/lake.py).
 
 Everything goes to the work folder (bench/out/, git-ignored) and, unless --smoke, BENCHMARKS.md.
 `--smoke` runs every section on 2,000 incidents in well under a minute, to keep the harness working.
@@ -1418,6 +1420,10 @@ def render(report: Report) -> str:
                           f"{r['bytes'] / 1000:,.0f} KB", r["target"], _ok(r["ok"])] for r in s["report"]["rows"]])
     else:
         lines.append("Not measured in this run.")
+    if "lake" in s:
+        from bench.lake import render as render_lake
+
+        lines += render_lake(s["lake"], _ms)
     findings = Path(__file__).with_name("FINDINGS.md")
     if findings.exists():  # the hand-written analysis of these numbers, kept across runs
         lines += ["", findings.read_text(encoding="utf-8").strip()]
@@ -1487,6 +1493,10 @@ def run(cfg: Config) -> Report:
     settings, small, small_incidents = step_ingest(cfg, report, pack, data, files)
     del data
     step_queries(cfg, report, settings)
+    from bench.lake import step_lake  # section 10: the DuckLake backend on the same data
+
+    step_lake(cfg, report, settings, files, (log, median, p95, timed_runs, query_params, filter_variants,
+                                             report_day_params, settings_for))
     step_report(cfg, report, settings)
     step_pages(cfg, report, settings, small, small_incidents)
     naive = step_naive(cfg, report, files)

@@ -77,3 +77,14 @@ def test_markdown_renders_from_the_results(smoke):
     text = render(Saved())  # type: ignore[arg-type]
     assert text.startswith("# Benchmarks") and "## 8. Naive baseline" in text
     assert "/" + "work" + "/" not in text and str(ROOT) not in text  # no machine paths
+
+
+def test_smoke_fills_the_ducklake_section(smoke):
+    """Section 10: the lake's page queries, bulk ingest and visibility delay (PostgreSQL started by the bench)."""
+    lake = smoke["sections"]["lake"]
+    if not lake["rows"]:
+        pytest.skip("; ".join(lake["notes"]))
+    items = [r["item"] for r in lake["rows"]]
+    assert any(i.startswith("query `map_by_commune`") for i in items)
+    assert any(i.startswith("visibility delay") for i in items)
+    assert all(r["ok"] for r in lake["rows"] if "the same on both backends" in r["item"])

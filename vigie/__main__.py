@@ -1,8 +1,14 @@
-"""Command line: `python -m vigie ingest FILE…`, `python -m vigie serve [--demo]`, `python -m vigie hash-password`,
+"""Command line: `python -m vigie ingest FILE…`, `python -m vigie serve [--demo | --replica]`,
+`python -m vigie ingestd`, `python -m vigie hash-password`,
 `python -m vigie report --date 2023-01-08 --role observer -o rapport.pdf`.
 
 `ingest` drops files into the inbox. If the server is running it owns the database and will ingest
-them within a second; if not, this command processes the inbox itself. It always says which.
+them within a second; if not, this command processes the inbox itself. It always says which. Over a
+shared lake (VIGIE_LAKE_CATALOG) it only drops them: `ingestd` is the one process that ingests.
+
+Beyond one machine: `ingestd` is the one writer (inbox, SMS webhook receiver, pull connectors, alerts,
+compaction); `serve --replica` runs app processes that only read and append operators' actions, as many
+as the load needs, behind a load balancer with sticky sessions.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +39,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 2
     for f in args.files:
         drop_file(settings.inbox, Path(f), args.source)
+    if settings.shared:
+        print(f"Lac partagé : {len(args.files)} fichier(s) déposé(s) dans la boîte de réception ; "
+              "`python -m vigie ingestd` les intègre.")
+        return 0
     try:
         store = open_store(settings)
     except DatabaseLocked:
@@ -60,6 +71,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Load the demo scenario (optional), start the replay and Streamlit, stop both on Ctrl-C."""
     env = dict(os.environ)
     children: list[subprocess.Popen] = []
+    if args.replica:
+        # Only Streamlit: ingestd runs the inbox, the receiver and the services for every replica.
+        env["VIGIE_REPLICA"] = "1"
+        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.port", str(args.port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        print(f"Vigie (réplique) : http://localhost:{args.port}", flush=True)
+        return subprocess.call(cmd, env=env)
     if args.demo:
         env.update({"VIGIE_DEMO": "1", "VIGIE_CLOCK": "data"})
         os.environ.update({"VIGIE_DEMO": "1", "VIGIE_CLOCK": "data"})
@@ -96,6 +114,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return streamlit.returncode or 0
 
 
+def cmd_ingestd(args: argparse.Namespace) -> int:
+    """The one writer over a shared lake: inbox watcher, pull connectors, alerts and compaction in this
+    process, the SMS webhook receiver beside it; until SIGTERM or Ctrl-C."""
+    import logging
+
+    from vigie.server import open_store, start_background, stop_background
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = load_settings()
+    store = start_background(open_store(settings), settings)
+    print(f"vigie ingestd : {store.backend} ; boîte de réception {settings.inbox}", flush=True)
+    children: list[subprocess.Popen] = []
+    if args.webhook_port:
+        env = dict(os.environ)
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "vigie.webhook", "--port", str(args.webhook_port), "--host", args.webhook_host,
+             "--inbox", str(settings.inbox)], env={**env, "VIGIE_WEBHOOK_SECRET": _webhook_secret(env)}))
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            child.terminate()
+        stop_background(store)
+        store.close()
+    return 0
+
+
 def _webhook_secret(env: dict) -> str:
     """The SMS gateways' shared secret: from the environment, else one generated once per state folder."""
     if env.get("VIGIE_WEBHOOK_SECRET"):
@@ -126,11 +176,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"Date illisible : {args.date!r} (attendu AAAA-MM-JJ, ex. 2023-01-08)", file=sys.stderr)
         return 2
     settings = load_settings()
-    if not settings.db_path.exists():
+    if not settings.shared and not settings.db_path.exists():
         print(f"Aucune base de données dans {settings.home.name}/ : rien à rapporter (VIGIE_HOME ?)", file=sys.stderr)
         return 2
     try:
-        store = Store.open(settings)
+        # Over a shared lake it reads like a replica, beside the running daemon.
+        store = Store.open(settings, replica=settings.shared)
     except DatabaseLocked:
         print("Le serveur Vigie est en cours d'exécution et détient la base de données (DuckDB n'admet qu'un "
               "processus) : téléchargez le rapport depuis la page Rapport de l'application, ou arrêtez le serveur "
@@ -168,10 +219,17 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_ingest)
     p = sub.add_parser("serve", help="lancer le serveur (et le scénario de démonstration avec --demo)")
     p.add_argument("--demo", action="store_true")
+    p.add_argument("--replica", action="store_true",
+                   help="réplique de l'application sur un lac partagé (lecture ; `vigie ingestd` écrit)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--webhook-port", type=int, default=8502)
     p.add_argument("--speed", type=float, default=1800.0, help="accélération du rejeu (secondes simulées par seconde)")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("ingestd", help="l'unique écrivain d'un lac partagé : boîte de réception, SMS, "
+                                        "connecteurs, alertes, compactage")
+    p.add_argument("--webhook-port", type=int, default=8502, help="récepteur SMS (0 : aucun)")
+    p.add_argument("--webhook-host", default="127.0.0.1")
+    p.set_defaults(func=cmd_ingestd)
     p = sub.add_parser("replay", help="rejouer le scénario simulé dans la boîte de réception")
     p.add_argument("--speed", type=float, default=1800.0)
     p.set_defaults(func=cmd_replay)

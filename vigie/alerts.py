@@ -269,29 +269,26 @@ def evaluate(store: Store, now: dt.datetime | None = None, notify_config=None) -
         return PassResult([], [], failed)
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     config = notify_config if notify_config is not None else notify.NotifyConfig.from_env()
+    def write(cur) -> list[int]:
+        ids = store.next_ids("alert_seq", len(new), cur)
+        if new:
+            frame = pd.DataFrame({
+                "alert_id": ids, "raised_at": at, "situation_at": now,
+                "rule": [c.rule for c in new], "cause_key": [c.key for c in new],
+                "commune_code": [c.commune_code for c in new],
+                "subject_id": pd.array([c.subject_id for c in new], dtype="Int64"),
+                "title": [c.title for c in new], "title_en": [c.title_en for c in new],
+                "detail": [json.dumps(c.detail, ensure_ascii=False, default=str) for c in new],
+            })
+            cur.register("new_alerts", frame)
+            cur.execute("insert into alerts select * from new_alerts")
+            cur.unregister("new_alerts")
+        _append_events(store, cur, ended, "vigie", "clear", None, at)
+        notify.queue(store, cur, ids, config, at)
+        return ids
+
     with store.write_lock:
-        cur = store.raw_cursor()
-        cur.execute("begin")
-        try:
-            ids = store.next_ids("alert_seq", len(new), cur)
-            if new:
-                frame = pd.DataFrame({
-                    "alert_id": ids, "raised_at": at, "situation_at": now,
-                    "rule": [c.rule for c in new], "cause_key": [c.key for c in new],
-                    "commune_code": [c.commune_code for c in new],
-                    "subject_id": pd.array([c.subject_id for c in new], dtype="Int64"),
-                    "title": [c.title for c in new], "title_en": [c.title_en for c in new],
-                    "detail": [json.dumps(c.detail, ensure_ascii=False, default=str) for c in new],
-                })
-                cur.register("new_alerts", frame)
-                cur.execute("insert into alerts select * from new_alerts")
-                cur.unregister("new_alerts")
-            _append_events(store, cur, ended, "vigie", "clear", None, at)
-            notify.queue(store, cur, ids, config, at)
-            cur.execute("commit")
-        except Exception:
-            cur.execute("rollback")
-            raise
+        ids = store.transact(write, "alerts")
         store.bump()
     if new:
         log.info("alerts: %d raised, %d cleared", len(new), len(ended))
@@ -322,14 +319,8 @@ def acknowledge(store: Store, user: User, alert_id: int, note: str = "") -> None
             raise AlertError(f"Alerte n° {alert_id} inconnue.")
         if row[0] == "acquittee":
             raise AlertError(f"Alerte n° {alert_id} déjà acquittée par {row[1]} le {row[2]:%d/%m/%Y %H:%M} (UTC).")
-        cur.execute("begin")
-        try:
-            _append_events(store, cur, [int(alert_id)], user.username, "ack", note,
-                           dt.datetime.now(dt.UTC).replace(tzinfo=None))
-            cur.execute("commit")
-        except Exception:
-            cur.execute("rollback")
-            raise
+        at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        store.transact(lambda c: _append_events(store, c, [int(alert_id)], user.username, "ack", note, at), "alerts")
         store.bump()
 
 

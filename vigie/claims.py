@@ -68,14 +68,20 @@ class ClaimWorkflow:
             frame[column] = frame[column].astype("Int64")
         for column in ("verdict", "justification", "debunk_url"):
             frame[column] = frame[column].astype("string")
-        cur = self.store.raw_cursor()
-        frame.insert(0, "event_id", self.store.next_ids("claim_event_seq", len(frame), cur))
-        cur.register("new_claim_events", frame)
-        cur.execute("""insert into main.claim_events
-                       select event_id, claim_id, $at, actor, kind, verdict, justification, debunk_url, report_id,
-                              incident_id
-                       from new_claim_events""", {"at": _now()})
-        cur.unregister("new_claim_events")
+        at = _now()
+
+        def write(cur):
+            rows = frame.assign(event_id=self.store.next_ids("claim_event_seq", len(frame), cur))
+            cur.register("new_claim_events", rows)
+            try:
+                cur.execute("""insert into main.claim_events
+                               select event_id, claim_id, $at, actor, kind, verdict, justification, debunk_url,
+                                      report_id, incident_id
+                               from new_claim_events""", {"at": at})
+            finally:
+                cur.unregister("new_claim_events")
+
+        self.store.transact(write, "claims")
         self.store.bump()  # inside the lock: the next action sees this one
         return len(frame)
 

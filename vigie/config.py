@@ -11,6 +11,8 @@
 | VIGIE_DUCKDB_MEMORY | 1GB                | DuckDB's memory limit in the server (it spills to disk beyond) |
 | VIGIE_SESSION_HOURS | 12                 | lifetime of the login cookie (vigie/sessions.py)             |
 | VIGIE_SESSION_SECRET | state/session-secret | key that signs the login cookie (generated once, mode 600) |
+| VIGIE_LAKE_CATALOG | unset                | a DuckLake shared by several processes (vigie/lake.py): one `ingestd`, app replicas |
+| VIGIE_REPLICA | 0                         | 1: this app process only reads, and writes operators' actions (`serve --replica`) |
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ class Settings:
     users_file: Path
     demo: bool
     clock: str
+    replica: bool = False  # an app replica over a shared lake: no migrations, no background writer
+
+    @property
+    def shared(self) -> bool:
+        """The data is shared by several processes (a lake): only `vigie ingestd` ingests."""
+        return bool(os.environ.get("VIGIE_LAKE_CATALOG", "").strip())
 
     @property
     def db_path(self) -> Path:
@@ -99,4 +107,5 @@ def load_settings() -> Settings:
         users_file=users_file,
         demo=_flag("VIGIE_DEMO"),
         clock=os.environ.get("VIGIE_CLOCK", "real"),
+        replica=_flag("VIGIE_REPLICA"),
     )

@@ -681,7 +681,7 @@ def preload(settings, until: dt.datetime | str | None = None, *, seed: int = 42,
             return len(before)
         results = process_inbox(store, settings)
         # A mark in the database: what is made from it later says "simulated" even without VIGIE_DEMO.
-        store.raw_cursor().execute("insert or replace into meta values ('simulated', 'true')")
+        store.replace_row("meta", {"key": "simulated", "value": "true"})
         decisions = simulate_operators(store)
         reports = [r for r in results if r.format not in ("claims-csv", "rallies-csv")]
         accepted = sum(r.accepted for r in reports)
@@ -816,26 +816,25 @@ def simulate_operators(store, now: dt.datetime | None = None) -> int:
             return 0
         events = pd.DataFrame(rows, columns=["incident_id", "step", "at_time", "field", "from_value", "to_value",
                                              "reason"]).sort_values(["incident_id", "step"], kind="stable")
-        cur.execute("begin")
-        try:
+        events["actor"] = ACTOR
+        events["at_time"] = pd.to_datetime(events["at_time"]).dt.round("s").astype("datetime64[us]")
+
+        def write(c):
             # Reserve ids first: the latest event of an incident is the one with the highest id.
-            ids = cur.execute("select nextval('event_seq') as id from range($n)", {"n": len(events)}).fetchnumpy()
-            events["event_id"] = np.sort(np.asarray(ids["id"], dtype=np.int64))
-            events["actor"] = ACTOR
-            events["at_time"] = pd.to_datetime(events["at_time"]).dt.round("s").astype("datetime64[us]")
-            cur.register("simulated_events", events)
-            cur.execute(
-                """
-                insert into main.status_events
-                select event_id, incident_id, at_time, actor, field, from_value, to_value, reason
-                from simulated_events
-                """
-            )
-            cur.unregister("simulated_events")
-            cur.execute("commit")
-        except Exception:
-            cur.execute("rollback")
-            raise
+            rows = events.assign(event_id=np.asarray(store.next_ids("event_seq", len(events), c), dtype=np.int64))
+            c.register("simulated_events", rows)
+            try:
+                c.execute(
+                    """
+                    insert into main.status_events
+                    select event_id, incident_id, at_time, actor, field, from_value, to_value, reason
+                    from simulated_events
+                    """
+                )
+            finally:
+                c.unregister("simulated_events")
+
+        store.transact(write, "demo")
     store.bump()
     return len(events)
 

@@ -224,12 +224,11 @@ def deliver_due(store: Store, config: NotifyConfig, now: dt.datetime | None = No
                          "target": config.target(row.channel) if row.channel in config.channels else row.target,
                          "alert_ids": ids, "attempt": attempt, "at_time": at, "status": status,
                          "next_try_at": next_try, "error": error})
+    rows = pd.DataFrame(outcomes)
+    rows["next_try_at"] = pd.to_datetime(rows["next_try_at"])
+    rows["error"] = rows["error"].astype("string")
     with store.write_lock:
-        cur = store.raw_cursor()
-        rows = pd.DataFrame(outcomes)
-        rows["next_try_at"] = pd.to_datetime(rows["next_try_at"])
-        rows["error"] = rows["error"].astype("string")
-        rows.insert(0, "delivery_id", store.next_ids("alert_delivery_seq", len(rows), cur))
-        _insert(cur, rows)
+        store.transact(lambda cur: _insert(cur, rows.assign(
+            delivery_id=store.next_ids("alert_delivery_seq", len(rows), cur))), "alerts")
         store.bump()
     return len(outcomes)

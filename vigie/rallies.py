@@ -138,19 +138,31 @@ class RallyWorkflow:
                     events.append(("unit", state.unit, None))
             if not events:
                 return 0
-            return self._append(rally_id, user.username, events, reason)
+            return self._append(rally_id, version, user.username, events, reason)
 
-    def _append(self, rally_id: int, actor: str, events: list[tuple[str, str | None, str | None]],
+    def _append(self, rally_id: int, version: int, actor: str, events: list[tuple[str, str | None, str | None]],
                 reason: str | None) -> int:
         frame = pd.DataFrame(events, columns=["field", "from_value", "to_value"], dtype="string")
-        cur = self.store.raw_cursor()
-        frame.insert(0, "event_id", self.store.next_ids("rally_event_seq", len(frame), cur))
-        cur.register("new_rally_events", frame)
-        cur.execute("""insert into main.rally_events
-                       select event_id, $rally, $at, $actor, field, from_value, to_value, $reason
-                       from new_rally_events""",
-                    {"rally": int(rally_id), "at": _now(), "actor": actor, "reason": reason})
-        cur.unregister("new_rally_events")
+        at = _now()
+
+        def write(cur):
+            # Checked again inside the writing transaction: on a shared lake another replica may have acted
+            # since _checked; of two decisions on one version, one commits and the other is told.
+            latest = cur.execute("select coalesce(max(event_id), 0) from main.rally_events where rally_id = $id",
+                                 {"id": int(rally_id)}).fetchone()[0]
+            if latest != version:
+                raise ConcurrentChange(f"Le meeting n°{rally_id} a été modifié entre-temps. Rechargez-le avant d'agir.")
+            rows = frame.assign(event_id=self.store.next_ids("rally_event_seq", len(frame), cur))
+            cur.register("new_rally_events", rows)
+            try:
+                cur.execute("""insert into main.rally_events
+                               select event_id, $rally, $at, $actor, field, from_value, to_value, $reason
+                               from new_rally_events""",
+                            {"rally": int(rally_id), "at": at, "actor": actor, "reason": reason})
+            finally:
+                cur.unregister("new_rally_events")
+
+        self.store.transact(write, "rallies")
         self.store.bump()  # inside the lock: the next action sees this one
         return len(frame)
 

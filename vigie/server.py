@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from vigie import alerts, connectors
+from vigie import alerts, connectors, maintenance
 from vigie.config import Settings
 from vigie.ingest.backfill import backfill_match_keys
 from vigie.ingest.inbox import InboxWatcher
@@ -25,6 +25,8 @@ SERVICES: list[tuple[str, Callable[[Store, Settings], object]]] = [
     ("connectors", connectors.start),
     # Early warning: evaluates the alert rules and sends notifications in its own thread.
     ("alerts", alerts.start),
+    # Compaction and snapshot expiry, so that reads stay fast (vigie/maintenance.py).
+    ("compactor", maintenance.start),
 ]
 
 
@@ -51,5 +53,19 @@ def start_background(store: Store, settings: Settings) -> Store:
 
 
 def serve_store(settings: Settings) -> Store:
-    """The writing server's store: opened, backfilled, with its background work running."""
+    """The app's store. Alone (one DuckDB file, `make run`): opened, backfilled, with its background work
+    running. A replica over a shared lake: opened only; `vigie ingestd` does the rest."""
+    if settings.replica:
+        return Store.open(settings, replica=True)
     return start_background(open_store(settings), settings)
+
+
+def stop_background(store: Store) -> None:
+    """Stop what start_background started, the watcher last (it may be committing a batch)."""
+    for name, _start in reversed(SERVICES):
+        service = getattr(store, name, None)
+        if service is not None:
+            service.stop()
+    watcher = getattr(store, "watcher", None)
+    if watcher is not None:
+        watcher.stop()

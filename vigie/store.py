@@ -1,9 +1,13 @@
-"""The one owner of the DuckDB file: connection, schema migrations, role-scoped cursors, writes.
+"""The one owner of the data: connection, schema migrations, role-scoped cursors, writes.
 
-Only the Streamlit server process opens the database (DuckDB allows a single writer process); other
-processes reach it through the inbox. Inside the server there is one connection, a fresh cursor per
-query or thread, and one lock around writes so the ingest thread and operators' actions queue up
-instead of conflicting. Only this module knows which backend it talks to.
+Two backends, chosen by configuration; only this module (and vigie.lake, which it imports) knows which
+one it talks to:
+- one DuckDB file (the default): only the server process opens it (DuckDB allows a single writer
+  process); other processes reach it through the inbox;
+- a DuckLake (VIGIE_LAKE_CATALOG, see vigie/lake.py): one ingest daemon and any number of app replicas
+  open the same lake; each transaction that a concurrent commit invalidates is replayed (`transact`).
+Inside a process there is one connection, a fresh cursor per query or thread, and one lock around
+writes so the ingest thread and operators' actions queue up instead of conflicting.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import datetime as dt
 import hashlib
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +24,7 @@ import duckdb
 import duckdb_extensions
 import pandas as pd
 
+from vigie import lake
 from vigie.config import Settings
 from vigie.geo import Pack, load_pack
 
@@ -51,10 +57,11 @@ class Event:
     from_value: str | None = None
 
 
-def connect(path: Path, extension_dir: Path) -> duckdb.DuckDBPyConnection:
-    """Open the database with the spatial extension loaded from the pinned PyPI package (offline)."""
+def connect(path: Path | None, extension_dir: Path) -> duckdb.DuckDBPyConnection:
+    """Open the database (in memory for None: a lake is attached to it) with the spatial extension loaded
+    from the pinned PyPI package (offline)."""
     try:
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path) if path is not None else ":memory:")
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise DatabaseLocked(str(exc)) from exc
@@ -69,23 +76,75 @@ def connect(path: Path, extension_dir: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+class StaleVersion(Exception):
+    """An incident changed (in this process or another) since the version an action was checked against."""
+
+    def __init__(self, incident_id: int):
+        super().__init__(incident_id)
+        self.incident_id = incident_id
+
+
+class SchemaMissing(Exception):
+    """A replica found no migrated lake: the ingest daemon (`python -m vigie ingestd`) creates it."""
+
+
 class Store:
-    def __init__(self, con: duckdb.DuckDBPyConnection, pack: Pack, settings: Settings | None = None):
+    def __init__(self, con: duckdb.DuckDBPyConnection, pack: Pack, settings: Settings | None = None,
+                 lake_config: lake.LakeConfig | None = None):
         self.con = con
         self.pack = pack
         self.settings = settings
+        self.lake = lake_config  # None: one DuckDB file
         self.write_lock = threading.RLock()
         self._version = 0
         self._version_lock = threading.Lock()
+        self._snapshot = (0.0, 0)  # (monotonic time read, lake snapshot id)
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
-    def open(cls, settings: Settings) -> "Store":
+    def open(cls, settings: Settings, replica: bool = False, wait: float = 60.0) -> "Store":
+        """Open the configured backend. The writer migrates; a replica (lake only) uses the schema the
+        ingest daemon made, waiting up to `wait` seconds for it, and writes only operators' actions."""
         settings.ensure_dirs()
-        con = connect(settings.db_path, settings.extension_dir)
-        store = cls(con, load_pack(settings.pack), settings)
-        store.migrate()
+        config = lake.LakeConfig.from_env()
+        if replica and config is None:
+            raise ValueError("--replica demande un lac partagé (VIGIE_LAKE_CATALOG, VIGIE_LAKE_DATA)")
+        con = connect(None if config else settings.db_path, settings.extension_dir)
+        if config:
+            lake.attach(con, config)
+        store = cls(con, load_pack(settings.pack), settings, config)
+        if replica:
+            store._wait_for_schema(wait)
+        else:
+            store.migrate()
         return store
+
+    @property
+    def backend(self) -> str:
+        """What the store runs on, for logs and the Sources page: never used to branch outside this module."""
+        if self.lake:
+            return self.lake.describe()
+        return f"DuckDB {self.settings.db_path}" if self.settings else f"DuckDB (mémoire, {id(self)})"
+
+    def _wait_for_schema(self, wait: float) -> None:
+        deadline = time.monotonic() + wait
+        latest = int(MIGRATIONS[-1].name[:3])
+        while True:
+            try:
+                stamp = self.raw_cursor().execute(
+                    "select value from meta where key = 'state_definition'").fetchone()
+                applied = self.raw_cursor().execute("select max(version) from schema_version").fetchone()[0]
+                if stamp == (_state_digest(),) and applied == latest:
+                    return
+            except duckdb.CatalogException:
+                pass
+            if time.monotonic() > deadline:
+                raise SchemaMissing("Aucun lac migré : démarrez d'abord `python -m vigie ingestd`.")
+            time.sleep(0.5)
+
+    def _sql(self, text: str) -> str:
+        """Schema SQL as the backend takes it."""
+        return lake.dialect(text) if self.lake else text
 
     def migrate(self) -> None:
         with self.write_lock:
@@ -97,7 +156,7 @@ class Store:
                 if version in applied:
                     continue
                 con.execute("begin")
-                con.execute(path.read_text(encoding="utf-8"))
+                con.execute(self._sql(path.read_text(encoding="utf-8")))
                 con.execute("insert into schema_version values ($v, now())", {"v": version})
                 con.execute("commit")
             self._create_state_views()
@@ -112,8 +171,7 @@ class Store:
             reloaded = self._load_geography()
             self.refresh_current(full=rebuild or reloaded)
             if rebuild:  # stamped once the rebuild is committed: a start that fails midway rebuilds again
-                con.execute("insert or replace into meta values ('state_definition', $digest)",
-                            {"digest": _state_digest()})
+                self.replace_row("meta", {"key": "state_definition", "value": _state_digest()})
 
     def _close_fallback(self) -> None:
         """DuckDB resolves a name that the search_path's schema lacks in `main`: a role's cursor reading a
@@ -151,7 +209,7 @@ class Store:
 
     def _ensure_current_table(self) -> bool:
         """Create main.incident_current with the live view's columns; True when it must be rebuilt."""
-        cur = self.con.cursor()
+        cur = self.raw_cursor()
         wanted = [r[0] for r in cur.execute("describe main.incident_state_live").fetchall()]
         try:
             have = [r[0] for r in cur.execute("describe main.incident_current").fetchall()]
@@ -172,52 +230,47 @@ class Store:
         refresh. It is a cache of main.incident_state_live: the audit trail stays the source of truth,
         and `full=True` rebuilds it from there. With `cur`, inside that cursor's open transaction (the
         ingest refreshes the incidents it wrote before it commits: one commit, never a stale cache)."""
+        if cur is None:
+            with self.write_lock:
+                self.transact(lambda c: self.refresh_current(full, c), "refresh")
+            return
         with self.write_lock:
-            own = cur is None
-            cur = self.raw_cursor() if own else cur
-            if own:
-                cur.execute("begin")
-            try:
-                if full:
-                    cur.execute("delete from main.incident_current")
-                    cur.execute("insert into main.incident_current select * from main.incident_state_live")
-                else:
-                    marks = dict(cur.execute(
-                        "select key, value from meta where key in ('current_event_id', 'current_report_id', "
-                        "'current_move_id')").fetchall())
-                    # Touched: incidents with new events, new incidents, incidents that gained a report
-                    # at ingest, and both ends of a report moved by a merge or a split.
-                    cur.execute("delete from main.refresh_ids")
-                    cur.execute(
-                        """insert into main.refresh_ids
-                           select incident_id from main.status_events where event_id > $events
-                           union
-                           select incident_id from main.incidents
-                           where incident_id > (select coalesce(max(incident_id), 0) from main.incident_current)
-                           union
-                           select incident_id from main.reports where report_id > $reports
-                           union
-                           select unnest([from_incident, to_incident]) from main.report_moves where move_id > $moves""",
-                        {name: int(marks.get(f"current_{name[:-1]}_id", 0)) for name in ("events", "reports", "moves")},
-                    )
-                    cur.execute("delete from main.incident_current where incident_id in (select incident_id from main.refresh_ids)")
-                    cur.execute("insert into main.incident_current select * from main.incident_state_touched")
-                    cur.execute("delete from main.refresh_ids")
-                cur.execute("""insert or replace into meta
-                               select 'current_event_id', cast(coalesce(max(event_id), 0) as varchar)
-                               from main.status_events
-                               union all
-                               select 'current_report_id', cast(coalesce(max(report_id), 0) as varchar)
-                               from main.reports
-                               union all
-                               select 'current_move_id', cast(coalesce(max(move_id), 0) as varchar)
-                               from main.report_moves""")
-                if own:
-                    cur.execute("commit")
-            except Exception:
-                if own:
-                    cur.execute("rollback")
-                raise
+            if full:
+                cur.execute("delete from main.incident_current")
+                cur.execute("insert into main.incident_current select * from main.incident_state_live")
+            else:
+                marks = dict(cur.execute(
+                    "select key, value from meta where key in ('current_event_id', 'current_report_id', "
+                    "'current_move_id')").fetchall())
+                # Touched: incidents with new events, new incidents, incidents that gained a report
+                # at ingest, and both ends of a report moved by a merge or a split.
+                cur.execute("delete from main.refresh_ids")
+                cur.execute(
+                    """insert into main.refresh_ids
+                       select incident_id from main.status_events where event_id > $events
+                       union
+                       select incident_id from main.incidents
+                       where incident_id > (select coalesce(max(incident_id), 0) from main.incident_current)
+                       union
+                       select incident_id from main.reports where report_id > $reports
+                       union
+                       select unnest([from_incident, to_incident]) from main.report_moves where move_id > $moves""",
+                    {name: int(marks.get(f"current_{name[:-1]}_id", 0)) for name in ("events", "reports", "moves")},
+                )
+                cur.execute("delete from main.incident_current where incident_id in (select incident_id from main.refresh_ids)")
+                cur.execute("insert into main.incident_current select * from main.incident_state_touched")
+                cur.execute("delete from main.refresh_ids")
+            # Delete then insert, rather than `insert or replace`: a lake has no primary keys.
+            cur.execute("delete from meta where key in ('current_event_id', 'current_report_id', 'current_move_id')")
+            cur.execute("""insert into meta
+                       select 'current_event_id', cast(coalesce(max(event_id), 0) as varchar)
+                       from main.status_events
+                       union all
+                       select 'current_report_id', cast(coalesce(max(report_id), 0) as varchar)
+                       from main.reports
+                       union all
+                       select 'current_move_id', cast(coalesce(max(move_id), 0) as varchar)
+                       from main.report_moves""")
 
     def _load_geography(self) -> bool:
         """Load the country pack's communes, once per pack (a change of pack reloads them); True when
@@ -227,7 +280,7 @@ class Store:
             return False
         communes = self.pack.communes.copy()
         communes["wkt"] = [g.wkt for g in self.pack.geometries]
-        cur = self.con.cursor()
+        cur = self.raw_cursor()
         cur.execute("begin")
         cur.execute("delete from communes")
         cur.execute("delete from departements")
@@ -243,7 +296,7 @@ class Store:
         cur.execute(
             "insert into departements select distinct departement_code, departement from pack_communes"
         )
-        cur.execute("insert or replace into meta values ('pack', $p)", {"p": self.pack.id})
+        self.replace_row("meta", {"key": "pack", "value": self.pack.id}, cur)
         cur.execute("commit")
         cur.unregister("pack_communes")
         return True
@@ -257,7 +310,7 @@ class Store:
             raise PermissionError(f"Rôle inconnu : {role!r}")
         if role == "party" and not (party or "").strip():
             raise PermissionError("Compte de parti sans parti : aucune donnée.")
-        cur = self.con.cursor()
+        cur = self.raw_cursor()
         cur.execute("set search_path = $scope", {"scope": SCOPES[role]})
         if role == "party":
             cur.execute("set variable vigie_party = $party", {"party": party.strip()})
@@ -265,12 +318,27 @@ class Store:
 
     def raw_cursor(self) -> duckdb.DuckDBPyConnection:
         """An unscoped cursor, for ingestion and administration code only (never for pages)."""
-        return self.con.cursor()
+        cur = self.con.cursor()
+        if self.lake:
+            lake.use(cur)
+        return cur
 
     @property
     def version(self) -> int:
-        """Bumped after every committed write; cached query results are keyed on it."""
-        return self._version
+        """Changes after every committed write; cached query results are keyed on it. On a lake, the
+        writes of other processes count too: the lake's snapshot id, read at most twice a second."""
+        if not self.lake:
+            return self._version
+        read_at, snapshot = self._snapshot
+        now = time.monotonic()
+        if now - read_at > 0.5:
+            cur = self.raw_cursor()
+            try:
+                snapshot = lake.snapshot_id(cur)
+            finally:
+                cur.close()
+            self._snapshot = (now, snapshot)
+        return snapshot * 1_000_000 + self._version  # our own writes show at once, not half a second later
 
     def bump(self, refreshed: bool = False) -> int:
         """After every committed write: refresh the current-state cache (unless the write did it inside its
@@ -279,31 +347,73 @@ class Store:
             self.refresh_current()
         with self._version_lock:
             self._version += 1
+            self._snapshot = (0.0, self._snapshot[1])
             return self._version
+
+    def transact(self, work, writer: str = "store"):
+        """Run `work(cursor)` in one transaction and return what it returns. On a lake, a commit that a
+        concurrent writer's commit invalidated is replayed from the start on a fresh snapshot, so
+        `work` must only read and write through its cursor (no other side effect before it returns)."""
+        def once():
+            cur = self.raw_cursor()
+            cur.execute("begin")
+            try:
+                result = work(cur)
+                cur.execute("commit")
+                return result
+            except Exception:
+                try:
+                    cur.execute("rollback")
+                except duckdb.Error:
+                    pass  # a failed commit already ended the transaction
+                raise
+            finally:
+                cur.close()
+
+        with self.write_lock:
+            return lake.retry(once, writer) if self.lake else once()
 
     # -- writing -------------------------------------------------------------------------------
     # Every write outside ingest goes through next_ids / replace_row / insert-only rows, so that a
     # backend without sequences or upserts on shared tables (DuckLake) can implement them in one place.
+    # A cursor given to them is inside the caller's open transaction (a lake relies on it).
     def next_ids(self, sequence: str, n: int = 1, cur: duckdb.DuckDBPyConnection | None = None) -> list[int]:
         """Reserve `n` ascending ids from `sequence` (a name from schema/, never from input)."""
         if n <= 0:
             return []
+        if self.lake:
+            # Inside the caller's transaction (a given cursor is one), so that its ids are committed with
+            # its rows, in id order; alone, in a transaction of their own.
+            if cur is not None:
+                return lake.next_ids(cur, sequence, n)
+            return self.transact(lambda c: lake.next_ids(c, sequence, n), sequence)
         cur = cur or self.raw_cursor()
         rows = cur.execute(f"select nextval('{sequence}') from range($n)", {"n": n}).fetchall()
         return sorted(r[0] for r in rows)
 
     def replace_row(self, table: str, row: dict, cur: duckdb.DuckDBPyConnection | None = None) -> None:
-        """Insert `row` into a local key/value table (meta, settings), replacing the row with its key.
-        Table and column names come from code, values are bound."""
-        cur = cur or self.raw_cursor()
+        """Insert `row` into a key/value table (meta, connector_state), replacing the row with its key,
+        the row's first item. Table and column names come from code, values are bound."""
         names = list(row)
-        cur.execute(
-            f"insert or replace into {table} ({', '.join(names)}) values ({', '.join('$' + n for n in names)})",
-            row,
-        )
+        columns, values = ", ".join(names), ", ".join("$" + n for n in names)
+        if not self.lake:
+            (cur or self.raw_cursor()).execute(f"insert or replace into {table} ({columns}) values ({values})", row)
+            return
 
-    def record_events(self, events: list[Event]) -> int:
-        """Append changes to the audit trail; returns how many were written."""
+        def write(c):  # no primary key on a lake: delete, then insert
+            c.execute(f"delete from {table} where {names[0]} = ${names[0]}", {names[0]: row[names[0]]})
+            c.execute(f"insert into {table} ({columns}) values ({values})", row)
+
+        if cur is not None:  # inside the caller's transaction
+            write(cur)
+        else:
+            self.transact(write, table)
+
+    def record_events(self, events: list[Event], expected: dict[int, int] | None = None) -> int:
+        """Append changes to the audit trail; returns how many were written. With `expected` (incident id →
+        the version the operator acted on), raise StaleVersion unless each incident is still at it, checked
+        inside the writing transaction: on a lake, a replica whose commit was refused because another
+        replica wrote first checks again before its replay."""
         if not events:
             return 0
         frame = pd.DataFrame(
@@ -316,24 +426,49 @@ class Store:
                 "reason": [e.reason for e in events],
             }
         )
-        with self.write_lock:
-            cur = self.raw_cursor()
+        at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+        def write(cur):
+            if expected:
+                now = dict(cur.execute(
+                    "select incident_id, max(event_id) from main.status_events "
+                    "where list_contains($ids, incident_id) group by incident_id",
+                    {"ids": [int(i) for i in expected]}).fetchall())
+                for incident_id, version in expected.items():
+                    if now.get(incident_id, 0) != version:
+                        raise StaleVersion(incident_id)
             # Reserve the ids first and assign them in list order: nextval() inside INSERT … SELECT does
             # not follow the frame's row order, and the latest event of a field must be the last given.
-            ids = self.next_ids("event_seq", len(frame), cur)
-            frame.insert(0, "event_id", ids)
-            cur.register("new_events", frame)
-            cur.execute(
-                """
-                insert into status_events
-                select event_id, incident_id, $at, actor, field, from_value, to_value, reason
-                from new_events
-                """,
-                {"at": dt.datetime.now(dt.UTC).replace(tzinfo=None)},
-            )
-            cur.unregister("new_events")
-            self.bump()  # inside the lock: the next action must see this one's result
+            # The ids, the events and the refreshed cache commit together (a lake replays all three).
+            rows = frame.assign(event_id=self.next_ids("event_seq", len(frame), cur))
+            cur.register("new_events", rows)
+            try:
+                cur.execute(
+                    """
+                    insert into status_events
+                    select event_id, incident_id, $at, actor, field, from_value, to_value, reason
+                    from new_events
+                    """,
+                    {"at": at},
+                )
+            finally:
+                cur.unregister("new_events")
+            self.refresh_current(cur=cur)
+
+        with self.write_lock:
+            self.transact(write, "events")
+            self.bump(refreshed=True)  # inside the lock: the next action must see this one's result
         return len(events)
+
+    # -- maintenance -----------------------------------------------------------------------------
+    def compact(self, keep: str = "1 day"):
+        """Merge small files and expire snapshots older than `keep` on a lake (vigie.lake.compact); a
+        checkpoint of the single file. Rows are never deleted: the audit trail stays whole."""
+        if self.lake:
+            return lake.compact(self.con, keep)
+        with self.write_lock:
+            self.con.execute("checkpoint")
+        return None
 
     def close(self) -> None:
         self.con.close()

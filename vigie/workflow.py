@@ -15,7 +15,7 @@ import pandas as pd
 
 from vigie.auth import User
 from vigie.ingest.pipeline import NEXT_IDS
-from vigie.store import Event, Store
+from vigie.store import Event, StaleVersion, Store
 from vigie.taxonomy import CATEGORIES, SEVERITIES, STATUSES, status_label
 
 ACTING_ROLES = ("admin", "operator")
@@ -101,6 +101,17 @@ class Workflow:
                 )
         return states
 
+    def _record(self, events: list[Event], expected: dict[int, int]) -> int:
+        """Append the events if the incidents are still at the versions checked (another replica of a
+        shared lake may have written since, even after _checked)."""
+        try:
+            return self.store.record_events(events, expected)
+        except StaleVersion as exc:
+            raise ConcurrentChange(
+                f"L'incident n°{exc.incident_id} a été modifié entre-temps{self._last_change(exc.incident_id)}. "
+                "Rechargez-le avant d'agir."
+            ) from exc
+
     # -- actions ---------------------------------------------------------------------------------
     def set_status(self, user: User, expected: dict[int, int], to_status: str, reason: str | None = None) -> int:
         """Change the status of one or many incidents (batch triage); all or nothing."""
@@ -116,7 +127,7 @@ class Workflow:
                     )
             events = [Event(i, "status", to_status, user.username, reason, s.status)
                       for i, s in states.items() if s.status != to_status]
-            return self.store.record_events(events)
+            return self._record(events, expected)
 
     def set_field(self, user: User, incident_id: int, version: int, field: str, value, reason: str | None = None) -> int:
         """Category, severity, commune (locating), hold back from publication."""
@@ -134,8 +145,8 @@ class Workflow:
                    "held": "true" if state.held else "false"}[field]
             if str(old) == str(value):
                 return 0
-            return self.store.record_events([Event(incident_id, field, str(value), user.username, reason,
-                                                   None if old is None else str(old))])
+            return self._record([Event(incident_id, field, str(value), user.username, reason,
+                                       None if old is None else str(old))], {incident_id: version})
 
     def escalate(self, user: User, incident_id: int, version: int, unit: str, reason: str | None = None) -> int:
         unit = (unit or "").strip()
@@ -148,7 +159,7 @@ class Workflow:
             events = [Event(incident_id, "assigned_unit", unit[:200], user.username, reason)]
             if state.status != "transmis":
                 events.append(Event(incident_id, "status", "transmis", user.username, reason, state.status))
-            return self.store.record_events(events)
+            return self._record(events, {incident_id: version})
 
     def note(self, user: User, incident_id: int, text: str) -> int:
         """An internal note: operators and observers' audit only, never journalists."""
@@ -165,19 +176,23 @@ class Workflow:
             raise WorkflowError("Choisissez au moins un incident à fusionner dans l'incident cible.")
         with self.store.write_lock:
             self._checked(user, expected)
-            cur = self.store.raw_cursor()
-            cur.execute("begin")
-            try:
+            params = {"target": target, "sources": sources, "at": _now(), "actor": user.username, "reason": reason}
+
+            def move(cur):
+                n = cur.execute("select count(*) from main.report_state where list_contains($sources, incident_id)",
+                                {"sources": sources}).fetchone()[0]
+                # Ids reserved first, then given in report order (nextval() in INSERT … SELECT is not
+                # ordered, and a lake has no sequences).
+                first = self.store.next_ids("move_seq", n, cur)[0] if n else 0
                 cur.execute(
                     """insert into main.report_moves
-                       select nextval('move_seq'), report_id, incident_id, $target, $at, $actor, $reason
+                       select $first - 1 + row_number() over (order by report_id), report_id, incident_id, $target,
+                              $at, $actor, $reason
                        from main.report_state where list_contains($sources, incident_id)""",
-                    {"target": target, "sources": sources, "at": _now(), "actor": user.username, "reason": reason},
+                    {**params, "first": first},
                 )
-                cur.execute("commit")
-            except Exception:
-                cur.execute("rollback")
-                raise
+
+            self.store.transact(move, "merge")
             events = []
             for i in sources:
                 events += [Event(i, "merged_into", str(target), user.username, reason),
@@ -197,10 +212,11 @@ class Workflow:
             n = cur.execute("select count(*) from main.report_state where incident_id = $i", {"i": old}).fetchone()[0]
             if n < 2:
                 raise WorkflowError("Ce signalement est le seul de son incident : rien à séparer.")
-            cur.execute("begin")
-            try:
+
+            def write(cur) -> int:
                 # Reports and incidents share one counter (an incident founded at ingest takes its
-                # first report's id); the write lock makes max + 1 safe.
+                # first report's id); the write lock makes max + 1 safe in this process, and refreshing
+                # the cache in the same transaction makes a lake refuse it beside a concurrent ingest.
                 cur.execute(NEXT_IDS)
                 new_id = cur.execute("select max_id + 1 from next_ids").fetchone()[0]
                 cur.execute(
@@ -211,14 +227,17 @@ class Workflow:
                        from main.reports where report_id = $r""",
                     {"new": new_id, "at": _now(), "r": report_id},
                 )
+                move_id = self.store.next_ids("move_seq", 1, cur)[0]
                 cur.execute(
-                    """insert into main.report_moves values (nextval('move_seq'), $r, $old, $new, $at, $actor, $reason)""",
-                    {"r": report_id, "old": old, "new": new_id, "at": _now(), "actor": user.username, "reason": reason},
+                    """insert into main.report_moves values ($m, $r, $old, $new, $at, $actor, $reason)""",
+                    {"m": move_id, "r": report_id, "old": old, "new": new_id, "at": _now(), "actor": user.username,
+                     "reason": reason},
                 )
-                cur.execute("commit")
-            except Exception:
-                cur.execute("rollback")
-                raise
+                cur.execute("drop table if exists next_ids")
+                self.store.refresh_current(cur=cur)
+                return new_id
+
+            new_id = self.store.transact(write, "split")
             self.store.record_events([Event(new_id, "note", f"séparé de l'incident n°{old}", user.username, reason)])
             return new_id
 

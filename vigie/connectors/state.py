@@ -63,11 +63,7 @@ def save(store: Store, state: ConnectorState) -> None:
     values["updated_at"] = utcnow()
     names = [*COLUMNS, "updated_at"]
     with store.write_lock:
-        store.raw_cursor().execute(
-            f"insert or replace into connector_state ({', '.join(names)}) "
-            f"values ({', '.join('$' + n for n in names)})",
-            {n: values[n] for n in names},
-        )
+        store.replace_row("connector_state", {n: values[n] for n in names})  # keyed on its first item, name
     store.bump()  # the Sources page shows the new state on its next refresh
 
 

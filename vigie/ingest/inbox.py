@@ -149,9 +149,8 @@ def _record_failure(store: Store, settings: Settings, path: Path, exc: Exception
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     # Same names and source as a file that succeeds, so the Sources page lists the failure under its feed.
     source, original = split_inbox_name(path.name)
-    with store.write_lock:
-        cur = store.raw_cursor()
-        seq = cur.execute("select nextval('ingest_seq')").fetchone()[0]
+    def write(cur):
+        seq = store.next_ids("ingest_seq", 1, cur)[0]
         cur.execute(
             """insert into ingest_log (seq, file_name, original_name, file_sha256, source, started_at, finished_at,
                                        status, error)
@@ -159,6 +158,9 @@ def _record_failure(store: Store, settings: Settings, path: Path, exc: Exception
             {"seq": seq, "name": path.name, "original": original, "source": source, "now": now,
              "error": f"{type(exc).__name__}: {exc}"[:2000]},
         )
+        return seq
+
+    seq = store.transact(write, "ingest")
     store.bump()
     return IngestResult(path.name, seq, None, error=str(exc))
 

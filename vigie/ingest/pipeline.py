@@ -226,42 +226,40 @@ def commit_files(store: Store, batch: list[Prepared]) -> list[IngestResult]:
     """Commit the files of `batch` in one transaction (reports, incidents, quarantine, one ingest_log row
     each), then move them out of the inbox. Reports are deduplicated and grouped across the whole batch,
     as if the files were one; each file keeps its own counts."""
-    with store.write_lock:
-        cur = store.raw_cursor()
-        cur.execute("begin")
-        try:
-            seqs = [cur.execute("select nextval('ingest_seq')").fetchone()[0] for _ in batch]
-            accepted_of = _insert_reports(cur, batch, seqs) if any(p.accepted.num_rows for p in batch) else {}
-            results = []
-            for k, p in enumerate(batch):
-                n_accepted = accepted_of.get(k, 0)
-                n_duplicate = p.accepted.num_rows - n_accepted
-                _write_quarantine(cur, seqs[k], p.original, p.rejections)
-                if p.received != n_accepted + n_duplicate + len(p.rejections):
-                    raise AssertionError(
-                        f"comptes incohérents pour {p.original}: {p.received} reçus, "
-                        f"{n_accepted}+{n_duplicate}+{len(p.rejections)}"
-                    )
-                cur.execute(
-                    """
-                    insert into ingest_log values ($seq, $file, $original, $sha, $format, $source, $started,
-                                                   $finished, $received, $accepted, $duplicate, $quarantined,
-                                                   'done', null)
-                    """,
-                    {
-                        "seq": seqs[k], "file": p.path.name, "original": p.original, "sha": p.sha,
-                        "format": p.format, "source": p.source, "started": p.started, "finished": utcnow(),
-                        "received": p.received, "accepted": n_accepted, "duplicate": n_duplicate,
-                        "quarantined": len(p.rejections),
-                    },
+    def write(cur) -> list[IngestResult]:
+        seqs = store.next_ids("ingest_seq", len(batch), cur)
+        accepted_of = _insert_reports(cur, batch, seqs) if any(p.accepted.num_rows for p in batch) else {}
+        results = []
+        for k, p in enumerate(batch):
+            n_accepted = accepted_of.get(k, 0)
+            n_duplicate = p.accepted.num_rows - n_accepted
+            _write_quarantine(cur, seqs[k], p.original, p.rejections)
+            if p.received != n_accepted + n_duplicate + len(p.rejections):
+                raise AssertionError(
+                    f"comptes incohérents pour {p.original}: {p.received} reçus, "
+                    f"{n_accepted}+{n_duplicate}+{len(p.rejections)}"
                 )
-                results.append(IngestResult(p.original, seqs[k], p.format, p.received, n_accepted, n_duplicate,
-                                            len(p.rejections)))
-            store.refresh_current(cur=cur)  # the incidents written, in the same transaction
-            cur.execute("commit")
-        except Exception:
-            cur.execute("rollback")
-            raise
+            cur.execute(
+                """
+                insert into ingest_log values ($seq, $file, $original, $sha, $format, $source, $started,
+                                               $finished, $received, $accepted, $duplicate, $quarantined,
+                                               'done', null)
+                """,
+                {
+                    "seq": seqs[k], "file": p.path.name, "original": p.original, "sha": p.sha,
+                    "format": p.format, "source": p.source, "started": p.started, "finished": utcnow(),
+                    "received": p.received, "accepted": n_accepted, "duplicate": n_duplicate,
+                    "quarantined": len(p.rejections),
+                },
+            )
+            results.append(IngestResult(p.original, seqs[k], p.format, p.received, n_accepted, n_duplicate,
+                                        len(p.rejections)))
+        store.refresh_current(cur=cur)  # the incidents written, in the same transaction
+        return results
+
+    # One transaction, replayed whole if a concurrent writer of a lake invalidates it (an operator's
+    # action refreshing the same cache): nothing outside the cursor happens before it commits.
+    results = store.transact(write, "ingest")
     # Committed: nothing after this point may make the caller retry the batch (its rows would come back
     # as duplicates). A file that cannot be moved stays in the inbox and is moved as "already done" next
     # time; the pages' caches are invalidated by the version bump.

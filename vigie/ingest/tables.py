@@ -202,46 +202,43 @@ def _commit(store: Store, kind: str, file_name: str, original: str, sha: str, pa
             default_source: str, started: dt.datetime) -> IngestResult:
     rows = parsed.records
     rejections = parsed.rejections
-    with store.write_lock:
-        cur = store.raw_cursor()
-        cur.execute("begin")
-        try:
-            seq = cur.execute("select nextval('ingest_seq')").fetchone()[0]
-            n_accepted = 0
-            if len(rows):
-                cur.register("new_rows", rows)
-                n_accepted = cur.execute(INSERTS[kind], {"seq": seq}).fetchone()[0]
-                if kind == "claims":  # every row is a sighting, a claim seen again included (its spread)
-                    cur.execute(CLAIM_SIGHTINGS, {"seq": seq, "started": started})
-                cur.unregister("new_rows")
-            n_duplicate = len(rows) - n_accepted
-            if rejections:
-                quarantine = pd.DataFrame({
-                    "line_no": pd.array([r.line_no for r in rejections], dtype="Int64"),
-                    "field": [r.field for r in rejections],
-                    "reason": [r.reason for r in rejections],
-                    "record": [r.record for r in rejections],
-                })
-                cur.register("new_quarantine", quarantine)
-                cur.execute("insert into quarantine select $seq, $file, line_no, field, reason, record from new_quarantine",
-                            {"seq": seq, "file": original})
-                cur.unregister("new_quarantine")
-            if parsed.received != n_accepted + n_duplicate + len(rejections):
-                raise AssertionError(f"comptes incohérents pour {original}: {parsed.received} reçus, "
-                                     f"{n_accepted}+{n_duplicate}+{len(rejections)}")
-            cur.execute(
-                """
-                insert into ingest_log (seq, file_name, original_name, file_sha256, format, source, started_at,
-                                        finished_at, n_received, n_accepted, n_duplicate, n_quarantined, status)
-                values ($seq, $file, $original, $sha, $format, $source, $started, $finished,
-                        $received, $accepted, $duplicate, $quarantined, 'done')
-                """,
-                {"seq": seq, "file": file_name, "original": original, "sha": sha, "format": parsed.format,
-                 "source": default_source, "started": started, "finished": utcnow(), "received": parsed.received,
-                 "accepted": n_accepted, "duplicate": n_duplicate, "quarantined": len(rejections)},
-            )
-            cur.execute("commit")
-        except Exception:
-            cur.execute("rollback")
-            raise
+    def write(cur):
+        seq = store.next_ids("ingest_seq", 1, cur)[0]
+        n_accepted = 0
+        if len(rows):
+            cur.register("new_rows", rows)
+            n_accepted = cur.execute(INSERTS[kind], {"seq": seq}).fetchone()[0]
+            if kind == "claims":  # every row is a sighting, a claim seen again included (its spread)
+                cur.execute(CLAIM_SIGHTINGS, {"seq": seq, "started": started})
+            cur.unregister("new_rows")
+        n_duplicate = len(rows) - n_accepted
+        if rejections:
+            quarantine = pd.DataFrame({
+                "line_no": pd.array([r.line_no for r in rejections], dtype="Int64"),
+                "field": [r.field for r in rejections],
+                "reason": [r.reason for r in rejections],
+                "record": [r.record for r in rejections],
+            })
+            cur.register("new_quarantine", quarantine)
+            cur.execute("insert into quarantine select $seq, $file, line_no, field, reason, record from new_quarantine",
+                        {"seq": seq, "file": original})
+            cur.unregister("new_quarantine")
+        if parsed.received != n_accepted + n_duplicate + len(rejections):
+            raise AssertionError(f"comptes incohérents pour {original}: {parsed.received} reçus, "
+                                 f"{n_accepted}+{n_duplicate}+{len(rejections)}")
+        cur.execute(
+            """
+            insert into ingest_log (seq, file_name, original_name, file_sha256, format, source, started_at,
+                                    finished_at, n_received, n_accepted, n_duplicate, n_quarantined, status)
+            values ($seq, $file, $original, $sha, $format, $source, $started, $finished,
+                    $received, $accepted, $duplicate, $quarantined, 'done')
+            """,
+            {"seq": seq, "file": file_name, "original": original, "sha": sha, "format": parsed.format,
+             "source": default_source, "started": started, "finished": utcnow(), "received": parsed.received,
+             "accepted": n_accepted, "duplicate": n_duplicate, "quarantined": len(rejections)},
+        )
+        return seq, n_accepted, n_duplicate
+
+    # One transaction, replayed whole if a concurrent writer of a lake invalidates it.
+    seq, n_accepted, n_duplicate = store.transact(write, "ingest")
     return IngestResult(original, seq, parsed.format, parsed.received, n_accepted, n_duplicate, len(rejections))

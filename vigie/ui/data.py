@@ -36,12 +36,11 @@ def _cached(database: str, role: str, party: str | None, name: str, version: int
 
 
 def query(role: str, name: str, params: dict | None = None, party: str | None = None) -> pd.DataFrame:
-    """Cached per database file, role (and a party liaison's party), query, parameters and store version:
-    a result of another state folder (tests, a restart on another VIGIE_HOME) or of another party can
-    never be served."""
+    """Cached per database (file or lake), role (and a party liaison's party), query, parameters and store
+    version: a result of another state folder (tests, a restart on another VIGIE_HOME) or of another party
+    can never be served."""
     store = get_store()
-    database = str(store.settings.db_path) if store.settings else str(id(store))
-    return _cached(database, role, party if role == "party" else None, name, store.version, params or {})
+    return _cached(store.backend, role, party if role == "party" else None, name, store.version, params or {})
 
 
 def clock(role: str) -> dt.datetime:
@@ -66,5 +65,4 @@ def _report_pdf(database: str, role: str, day: dt.date, lang: str, version: int)
 def report_pdf(role: str, day: dt.date, lang: str) -> bytes:
     """The daily report's PDF, rendered once per (database, role, day, language, data version)."""
     store = get_store()
-    database = str(store.settings.db_path) if store.settings else str(id(store))
-    return _report_pdf(database, role, day, lang, store.version)
+    return _report_pdf(store.backend, role, day, lang, store.version)
