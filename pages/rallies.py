@@ -231,4 +231,9 @@ live()
 shared = st.query_params.get("meeting") or ""
 if shared.isdigit():
     st.divider()
-    detail(int(shared))  # read through the role's views: a rally it may not see is "not found"
+    # Read through the role's views: a rally it may not see is "not found". Those who only read it follow it
+    # live (a party liaison waits for the answer); an operator's form keeps the version it was drawn with.
+    if can_act:
+        detail(int(shared))
+    else:
+        st.fragment(detail, run_every=REFRESH_SECONDS)(int(shared))
