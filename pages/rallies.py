@@ -140,8 +140,8 @@ def detail(rally_id: int) -> None:
     c3.metric(t("rally_col_attendance"), fmt_int(r["expected_attendance"]) if pd.notna(r["expected_attendance"]) else "—")
     if not is_press:
         c4.metric(t("rally_col_protection"), status_label(r["protection_status"]))
-    st.text(" · ".join(str(v) for v in (r["place"], r["unit"] and f"{t('rally_col_unit')} : {r['unit']}")
-                       if isinstance(v, str) and v))  # st.text never renders markup
+    unit = f"{t('rally_col_unit')} : {r['unit']}" if isinstance(r["unit"], str) and r["unit"] else None
+    st.text(" · ".join(v for v in (r["place"], unit) if isinstance(v, str) and v))  # st.text renders no markup
     if not is_press:
         history = load(ctx, "rally_history", rally_id=rally_id)
         st.markdown(f"**{t('rally_history')}**")
