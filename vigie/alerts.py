@@ -26,6 +26,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
+import duckdb
 import pandas as pd
 
 from vigie import sql
@@ -357,6 +358,12 @@ class AlertRunner:
             try:
                 self.run_once()
                 self.last_error = None
+            except duckdb.ConnectionException as exc:
+                if "already closed" in str(exc):  # the store was closed (shutdown, a test's end): nothing to watch
+                    log.info("alert thread: the store is closed, stopping")
+                    return
+                log.exception("alert pass failed")
+                self.last_error = str(exc)
             except Exception as exc:  # noqa: BLE001 - the thread lives on; the next pass tries again
                 log.exception("alert pass failed")
                 self.last_error = str(exc)
