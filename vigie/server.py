@@ -7,6 +7,8 @@ ingests (or a test) start the same machinery.
 
 from __future__ import annotations
 
+import atexit
+
 import logging
 from typing import Callable
 
@@ -49,7 +51,19 @@ def start_background(store: Store, settings: Settings) -> Store:
     store.watcher = watcher  # type: ignore[attr-defined]
     for name, start in SERVICES:
         setattr(store, name, start(store, settings))
+    # At the process's exit the background threads stop before the interpreter finalises: a DuckDB call
+    # still running in a daemon thread then aborts the whole process ("terminate called without an active
+    # exception"), and with it the exit code of whatever ran the server (a test run, make).
+    atexit.register(_shutdown, store)
     return store
+
+
+def _shutdown(store: Store) -> None:
+    try:
+        stop_background(store)
+        store.close()
+    except Exception:  # noqa: BLE001 - exiting anyway; already closed is fine
+        pass
 
 
 def serve_store(settings: Settings) -> Store:

@@ -19,6 +19,7 @@ import pytest
 import shapely
 from PIL import Image
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from vigie.geo import load_pack
 from vigie.ingest.inbox import drop_bytes
@@ -68,6 +69,26 @@ def login_overview(page: Page, server, username: str, path: str = "/") -> None:
     submit_login(page, username, f"test-{username}")
     expect(page.locator("h1").first).to_have_text("Vue d'ensemble", timeout=30_000)
     wait_for_map(page)
+
+
+def pick_option(page: Page, form, label: str, option: str) -> None:
+    """Choose `option` in the selectbox `label` inside `form` (a locator, or the page). A rerun that redraws
+    the page (a fragment's refresh, a slow first run) may close an open dropdown: open it again until the
+    choice is made."""
+    box = form.get_by_role("combobox", name=label)
+    choice = page.get_by_role("option", name=option, exact=True)
+
+    def chosen() -> bool:
+        if not choice.count():
+            box.click()
+        try:
+            choice.click(timeout=1_000)
+        except PlaywrightTimeout:  # closed meanwhile: open it again
+            return False
+        return True
+
+    wait_until(chosen, 20, interval=0.2, message=f"the option {option!r} of {label!r}")
+    expect(box).to_have_value(option)
 
 
 def script_idle(page: Page) -> None:

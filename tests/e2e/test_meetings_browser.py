@@ -10,12 +10,11 @@ import time
 
 import pytest
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import make_settings
 from tests.e2e.conftest import VIEWPORT, _running_server
 from tests.e2e.test_browser import (GRID, GRID_JS, MAP, assert_no_exception, open_login, read_grid, script_idle,
-                                    submit_login, wait_until)
+                                    pick_option, submit_login, wait_until)
 from vigie.sessions import COOKIE_NAME
 
 pytestmark = pytest.mark.e2e
@@ -69,25 +68,6 @@ def _encodings(text: str) -> tuple[bytes, bytes]:
     return text.encode("utf-8"), json.dumps(text)[1:-1].encode("ascii")
 
 
-def _pick(page: Page, form, label: str, option: str) -> None:
-    """Choose `option` in the form's selectbox `label`. The page's fragment redraws the map and table above
-    every 2 s, which may close an open dropdown: open it again until the choice is made."""
-    box = form.get_by_role("combobox", name=label)
-    choice = page.get_by_role("option", name=option, exact=True)
-
-    def chosen() -> bool:
-        if not choice.count():
-            box.click()
-        try:
-            choice.click(timeout=1_000)
-        except PlaywrightTimeout:  # closed meanwhile: open it again
-            return False
-        return True
-
-    wait_until(chosen, 20, interval=0.2, message=f"the option {option!r} of {label!r}")
-    expect(box).to_have_value(option)
-
-
 def test_party_sees_the_operators_decision_live(meetings_site, browser):
     site, dialogs, frames = meetings_site, [], []
     party_ctx, party = _context(browser, dialogs, "party")
@@ -115,7 +95,7 @@ def test_party_sees_the_operators_decision_live(meetings_site, browser):
         expect(form).to_be_visible(timeout=30_000)
         expect(operator.get_by_text(f"Meeting n°{RALLY} — Bloc républicain")).to_be_visible()
         script_idle(operator)
-        _pick(operator, form, "Statut de protection", "accordée")
+        pick_option(operator, form, "Statut de protection", "accordée")
         form.get_by_label("Unité affectée (vide : aucune)").fill(UNIT)
         form.get_by_role("button", name="Enregistrer la décision").click()
         expect(operator.get_by_text("Décision enregistrée.")).to_be_visible(timeout=20_000)

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import FIXTURES
 from tests.e2e.conftest import VIEWPORT, _running_server
-from tests.e2e.test_browser import open_login, script_idle, submit_login, wait_until
+from tests.e2e.test_browser import open_login, pick_option, script_idle, submit_login, wait_until
 from vigie.auth import load_users
 from vigie.sessions import COOKIE_NAME, DEFAULT_HOURS
 
@@ -142,8 +142,7 @@ def test_role_changed_by_an_admin_or_account_disabled_ends_the_cookie(site, new_
     admin = log_in(new_context(), site, "admin")
     admin.goto(site.base_url + "/comptes")
     expect(admin.locator("h1").first).to_have_text("Comptes")
-    admin.get_by_role("combobox", name="Compte").click()
-    admin.get_by_role("option", name="operateur", exact=True).click()
+    pick_option(admin, admin, "Compte", "operateur")
     set_role(admin, "Observateur")
     assert load_users(site.users)["operateur"].role == "observer"
 

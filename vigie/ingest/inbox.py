@@ -190,5 +190,7 @@ class InboxWatcher(threading.Thread):
             # After work, look again at once: files that came while a batch was written are waiting.
             self.stop_event.wait(0 if busy else self.poll)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> None:
         self.stop_event.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout)  # a batch being committed finishes first
