@@ -153,9 +153,10 @@ def test_url_filters_drop_unknown_values(fixture_store):
     assert f.phase == "campagne" and f.date_from == dt.date(2022, 12, 23)
 
 
-def test_query_files_never_name_the_main_schema(tmp_path, monkeypatch):
+@pytest.mark.parametrize("table", ["main.reports", "vigie.reports", "lake.main.reports", "memory.main.x"])
+def test_query_files_never_name_the_main_schema_or_a_catalog(tmp_path, monkeypatch, table):
     bad = tmp_path / "leak.sql"
-    bad.write_text("-- leak\n-- roles: journalist\nselect * from main.reports\n")
+    bad.write_text(f"-- leak\n-- roles: journalist\nselect * from {table}\n")
     monkeypatch.setattr(sql, "QUERIES_DIR", tmp_path)
     sql.load.cache_clear()
     try:

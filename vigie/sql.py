@@ -7,7 +7,7 @@ A header says what the query is for and which roles may run it:
 
 Parameters are `$named` and always bound, never formatted in. `run` refuses a call whose parameters
 differ from the placeholders, a role the header does not list, and any query that names the `main`
-schema (role scoping relies on every query reading through the role's own views).
+schema or a catalog (role scoping relies on every query reading through the role's own views).
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ _NAME = re.compile(r"^[a-z0-9_]+$")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 _STRING = re.compile(r"'(?:[^']|'')*'")
-_FORBIDDEN = re.compile(r"\b(main|system|temp)\s*\.", re.IGNORECASE)
+# The schemas a query may not name, and the catalogs (the DuckDB file is `vigie`, the DuckLake `lake`, DuckDB's
+# own `memory`): `vigie.reports` would reach the table past the role's views as surely as `main.reports`.
+_FORBIDDEN = re.compile(r"\b(main|system|temp|vigie|lake|memory)\s*\.", re.IGNORECASE)
 
 
 class QueryError(Exception):
