@@ -28,6 +28,7 @@ else:
     st.caption(t("rallies_journalist_scope") if is_press else t("rallies_intro"))
 
 near = rallies.window_params()
+today = data.clock(ctx.role).date()  # the room's day: the default period and the party form's default date
 HORIZONS = {"7": 7, "3": 3, "1": 1, "filters": None}
 HORIZON_LABELS = {"7": "rallies_h_7", "3": "rallies_h_3", "1": "rallies_h_today", "filters": "rallies_h_filters"}
 horizon = st.segmented_control(t("rallies_horizon"), list(HORIZONS), default="7", key="rally_horizon",
@@ -36,8 +37,8 @@ if HORIZONS[horizon] is None:
     period = ctx.filters.params()
     date_from, date_to = period["date_from"], period["date_to"]
 else:
-    today = dt.datetime.combine(data.clock(ctx.role).date(), dt.time())
-    date_from, date_to = today, today + dt.timedelta(days=HORIZONS[horizon])
+    date_from = dt.datetime.combine(today, dt.time())
+    date_to = date_from + dt.timedelta(days=HORIZONS[horizon])
 params = {"date_from": date_from, "date_to": date_to, **near}
 
 
@@ -194,7 +195,7 @@ def party_forms() -> None:
     names = dict(zip(ctx.pack.communes["commune_code"], ctx.pack.communes["commune"]))
     with one, st.form("rally_submit_form", clear_on_submit=True):
         c1, c2, c3 = st.columns(3)
-        day = c1.date_input(t("rally_form_date"), value=data.clock(ctx.role).date(), format="DD/MM/YYYY",
+        day = c1.date_input(t("rally_form_date"), value=today, format="DD/MM/YYYY",
                             key="rally_form_day")
         hour = c2.time_input(t("rally_form_hour"), value=dt.time(15, 0), key="rally_form_hour")
         commune = c3.selectbox(t("commune"), sorted(names.values()), key="rally_form_commune")

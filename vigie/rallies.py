@@ -44,16 +44,9 @@ MAX_UNIT = 120
 UPLOAD_LIMIT = 2_000_000  # bytes: a party's itinerary file is a few hundred rows
 
 
-@dataclass(frozen=True)
-class Window:
-    """Incidents "near" a rally: in its commune, from `before` hours before its start to `after` after."""
-
-    before_hours: float
-    after_hours: float
-
-
-def window() -> Window:
-    """VIGIE_RALLY_BEFORE_HOURS (default 3) and VIGIE_RALLY_AFTER_HOURS (default 6), each 0 to 72."""
+def window_params() -> dict:
+    """Incidents "near" a rally: in its commune, from `before_hours` before its start to `after_hours` after.
+    VIGIE_RALLY_BEFORE_HOURS (default 3) and VIGIE_RALLY_AFTER_HOURS (default 6), each 0 to 72."""
     def hours(name: str, default: float) -> float:
         try:
             value = float(os.environ.get(name, default))
@@ -61,12 +54,7 @@ def window() -> Window:
             return default
         return min(max(value, 0.0), 72.0)
 
-    return Window(hours("VIGIE_RALLY_BEFORE_HOURS", 3.0), hours("VIGIE_RALLY_AFTER_HOURS", 6.0))
-
-
-def window_params() -> dict:
-    near = window()
-    return {"before_hours": near.before_hours, "after_hours": near.after_hours}
+    return {"before_hours": hours("VIGIE_RALLY_BEFORE_HOURS", 3.0), "after_hours": hours("VIGIE_RALLY_AFTER_HOURS", 6.0)}
 
 
 @dataclass(frozen=True)
