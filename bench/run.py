@@ -93,6 +93,10 @@ class Config:
     tail_files: int = 20  # 1,000-row files into the full store, after the bulk files
     fresh_small_files: int = 100  # 1,000-row files into a fresh store
     browser_roles: tuple[str, ...] = ROLES
+    only: frozenset[str] = frozenset()  # sections to run beside generating and loading (empty: all)
+
+    def runs(self, section: str) -> bool:
+        return not self.only or section in self.only
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, argv: list[str]) -> "Config":
@@ -102,8 +106,9 @@ class Config:
             repeat=args.repeat or (3 if args.smoke else 20),
             smoke=args.smoke,
             work=(args.work or OUT).resolve(),
-            out=None if args.smoke else (args.out or ROOT / "BENCHMARKS.md"),
+            out=None if args.smoke else args.out if args.only else (args.out or ROOT / "BENCHMARKS.md"),
             command=shown_command(argv),
+            only=frozenset(args.only or ()),
         )
         if args.smoke:
             cfg = dataclasses.replace(cfg, page_cold=1, page_warm=1, naive_repeat=1, stream_seconds=3.0,
@@ -1481,6 +1486,9 @@ def summarise(report: Report) -> None:
             add(f"streaming: {r['item']}", _s(r["value"]), r["target"], r["ok"])
 
 
+SECTIONS = ("queries", "lake", "report", "pages", "naive", "server")
+
+
 # -- main -----------------------------------------------------------------------------------------
 def run(cfg: Config) -> Report:
     from vigie.geo import load_pack
@@ -1492,19 +1500,26 @@ def run(cfg: Config) -> Report:
     data, files = step_generate(cfg, report, pack)
     settings, small, small_incidents = step_ingest(cfg, report, pack, data, files)
     del data
-    step_queries(cfg, report, settings)
-    from bench.lake import step_lake  # section 10: the DuckLake backend on the same data
+    if cfg.runs("queries"):
+        step_queries(cfg, report, settings)
+    if cfg.runs("lake"):
+        from bench.lake import step_lake  # section 10: the DuckLake backend on the same data
 
-    step_lake(cfg, report, settings, files, (log, median, p95, timed_runs, query_params, filter_variants,
-                                             report_day_params, settings_for))
-    step_report(cfg, report, settings)
-    step_pages(cfg, report, settings, small, small_incidents)
-    naive = step_naive(cfg, report, files)
-    if Path(CHROMIUM).exists():
+        step_lake(cfg, report, settings, files, (log, median, p95, timed_runs, query_params, filter_variants,
+                                                 report_day_params, settings_for))
+    if cfg.runs("report"):
+        step_report(cfg, report, settings)
+    if cfg.runs("pages"):
+        step_pages(cfg, report, settings, small, small_incidents)
+    naive = step_naive(cfg, report, files) if cfg.runs("naive") else {}
+    if not cfg.runs("server"):
+        pass
+    elif Path(CHROMIUM).exists():
         step_server(cfg, report, settings, pack)
     else:
         report.note("memory", f"{CHROMIUM} is missing: the server and streaming sections were skipped.")
-    naive_ratios(report, naive)
+    if naive:
+        naive_ratios(report, naive)
     summarise(report)
     report.meta["loadavg_end"] = list(os.getloadavg())
     (cfg.work / f"results-{cfg.incidents}{'-smoke' if cfg.smoke else ''}.json").write_text(
@@ -1524,6 +1539,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="2,000 incidents, every section, no BENCHMARKS.md")
     parser.add_argument("--work", type=Path, default=None, help="work folder (default bench/out/)")
     parser.add_argument("--stream-seconds", type=float, default=None, help="streaming duration (default 60; 15 below 1M)")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=None,
+                        help="run only these sections after generating and loading (default: all); a partial "
+                             "run never writes BENCHMARKS.md unless --out is given")
     parser.add_argument("--render", type=Path, default=None,
                         help="only write the Markdown report again from a saved results JSON (bench/out/results-N.json)")
     args = parser.parse_args(argv)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from vigie.ui.charts import timeline_chart
+from vigie.ui.charts import timeline_spec
 from vigie.ui.context import REFRESH_SECONDS, get_context, load
 from vigie.ui.i18n import fmt_date, lang, phase_label, t
 
@@ -23,9 +23,9 @@ def live() -> None:
         st.info(t("no_incident"))
     titles = {"y": t("incidents_word").capitalize(), "category": t("category"), "when": t("col_when"),
               "phase": t("phase"), "election_day": t("election_day")}
-    chart = timeline_chart(frame, election, bucket, lang(), phase_label, ctx.filters.date_from,
-                           ctx.filters.date_to, titles)
-    st.altair_chart(chart, width="stretch", key="timeline_chart")
+    spec = timeline_spec(frame, election, bucket, lang(), phase_label, ctx.filters.date_from, ctx.filters.date_to,
+                         titles)
+    st.vega_lite_chart(spec, width="stretch", key="timeline_chart")
 
 
 live()

@@ -121,6 +121,24 @@ def test_logout_revokes_that_session_only(users, store):
     assert rows == [("operateur", first.session_id, "logout")]
 
 
+def test_the_app_s_cached_revocations_see_a_logout_at_once(users, store, monkeypatch):
+    """The app checks cookies against one copy of the revocations per store version (vigie.ui.data):
+    a logout is a write that changes the version, so the very next check refuses the session."""
+    from vigie.ui import data
+
+    monkeypatch.setattr(data, "get_store", lambda: store)
+    first, token = sessions.issue(SECRET, users["operateur"], HOUR)
+    other, _token = sessions.issue(SECRET, users["journaliste"], HOUR)
+    assert sessions.restore(SECRET, token, users, lambda: store, revoked=data.revoked) is not None
+    sessions.revoke(store, first)
+    assert sessions.restore(SECRET, token, users, lambda: store, revoked=data.revoked) is None
+    assert not data.revoked(other)
+    sessions.revoke_account(store, "journaliste", "disabled")
+    assert data.revoked(other)
+    later, _token = sessions.issue(SECRET, users["journaliste"], HOUR, now=time.time() + 5)
+    assert not data.revoked(later)  # issued after the account's revocation
+
+
 def test_account_changes_made_by_an_admin_end_its_earlier_sessions(tmp_path, store):
     """Disable, role, password, removal through AccountStore (the Administration page) revoke every
     session issued before; a login after the change works; an edit that changes nothing revokes nothing."""

@@ -125,6 +125,7 @@ def _append(store: Store, username: str, session_id: str | None, reason: str) ->
             " values ($at, $username, $sid, $reason)",
             {"at": _utc(time.time()), "username": username, "sid": session_id, "reason": reason},
         )
+    store.bump(refreshed=True)  # an app process's cached Revocations (per version) must see it at once
 
 
 def revoke(store: Store, session: Session) -> None:
@@ -137,29 +138,46 @@ def revoke_account(store: Store, username: str, reason: str) -> None:
     _append(store, username, None, reason)
 
 
+@dataclass(frozen=True)
+class Revocations:
+    """Every revocation in the database at one moment: the sessions ended one by one (logouts) and, per
+    account, the latest time all its sessions issued until then were ended. Small (logouts and account
+    changes), read in one query, so that an app process checks its sessions against one copy per store
+    version instead of one query per session."""
+
+    ended: frozenset[tuple[str, str]]
+    accounts: dict[str, dt.datetime]
+
+    def cover(self, session: Session) -> bool:
+        if (session.username, session.session_id) in self.ended:
+            return True
+        until = self.accounts.get(session.username)
+        return until is not None and until >= _utc(session.issued_at)
+
+
+def revocations(store: Store) -> Revocations:
+    rows = store.raw_cursor().execute(
+        "select username, session_id, max(revoked_at) from session_revocations group by all").fetchall()
+    return Revocations(frozenset((u, sid) for u, sid, _at in rows if sid is not None),
+                       {u: at for u, sid, at in rows if sid is None})
+
+
 def is_revoked(store: Store, session: Session) -> bool:
-    row = store.raw_cursor().execute(
-        """
-        select count(*) from session_revocations
-        where username = $username
-          and (session_id = $sid or (session_id is null and revoked_at >= $issued))
-        """,
-        {"username": session.username, "sid": session.session_id, "issued": _utc(session.issued_at)},
-    ).fetchone()
-    return row[0] > 0
+    return revocations(store).cover(session)
 
 
 def restore(secret: bytes, token: str | None, users: dict[str, User], store_fn,
-            now: float | None = None) -> tuple[Session, User] | None:
+            now: float | None = None, revoked=None) -> tuple[Session, User] | None:
     """The session and account a cookie opens, or None. `store_fn` opens the store only for a token
-    whose signature and expiry are good, so a stale or forged cookie costs no database access."""
+    whose signature and expiry are good, so a stale or forged cookie costs no database access.
+    `revoked(session)`, when given, answers instead of a query (an app process's cached Revocations)."""
     session = decode(secret, token, now)
     if session is None:
         return None
     user = users.get(session.username)
     if user is None or user.disabled or user.role != session.role:
         return None
-    if is_revoked(store_fn(), session):
+    if revoked(session) if revoked is not None else is_revoked(store_fn(), session):
         return None
     return session, user
 

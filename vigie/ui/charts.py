@@ -6,6 +6,7 @@ import datetime as dt
 
 import altair as alt
 import pandas as pd
+import streamlit as st
 
 from vigie.geo import Election
 from vigie.taxonomy import CATEGORY_COLORS, category_label
@@ -58,3 +59,18 @@ def timeline_chart(frame: pd.DataFrame, election: Election | None, bucket: str, 
             x="day:T", y=alt.value(0), text="label:N")
         layers = [bands, names, rule, rule_label]
     return alt.layer(*layers, bars).resolve_scale(color="independent").properties(height=420)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def timeline_spec(frame: pd.DataFrame, election: Election | None, bucket: str, lang: str, _phase_label,
+                  date_from: dt.date, date_to: dt.date, titles: dict[str, str]) -> dict:
+    """The timeline's Vega-Lite spec, built and validated by altair once per data and settings (the
+    phase names follow `lang`). Building it is most of a warm Chronologie page's server time; with the
+    spec cached, the viewers of the same figures share it as they share the query's result."""
+    spec = timeline_chart(frame, election, bucket, lang, _phase_label, date_from, date_to, titles).to_dict()
+    # altair's default theme sizes views at 300 px; Streamlit renders altair charts without that theme.
+    config = spec.get("config", {})
+    config.pop("view", None)
+    if not config:
+        spec.pop("config", None)
+    return spec

@@ -12,7 +12,7 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from vigie import report, server, sql
+from vigie import report, server, sessions, sql
 from vigie.config import load_settings
 from vigie.store import Store
 
@@ -33,6 +33,20 @@ def connectors_problem() -> str | None:
 @st.cache_data(ttl=900, max_entries=512, show_spinner=False)
 def _cached(database: str, role: str, party: str | None, name: str, version: int, params: dict) -> pd.DataFrame:
     return sql.run(get_store(), role, name, params, party)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _revocations(database: str, version: int) -> sessions.Revocations:
+    return sessions.revocations(get_store())
+
+
+def revoked(session: sessions.Session) -> bool:
+    """Whether a cookie's session was ended (logout, account change): one read of the revocations per
+    store version for the whole process, where a query per arriving session was most of a crowd's first
+    page on a lake. A revocation is a write: it changes the version, so it counts at once here (and
+    within the half second the lake's snapshot is re-read, in the other replicas)."""
+    store = get_store()
+    return _revocations(store.backend, store.version).cover(session)
 
 
 def query(role: str, name: str, params: dict | None = None, party: str | None = None) -> pd.DataFrame:

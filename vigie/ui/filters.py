@@ -72,7 +72,8 @@ def sidebar_filters(pack: Pack, sources: list[str]) -> Filters:
                        placeholder=t("choose"))
         st.multiselect(t("status"), list(STATUSES), key="f_statut", format_func=lambda s: status_label(s, lang()),
                        placeholder=t("choose_status"))
-        known_sources = sorted(set(sources) | set(st.session_state["f_source"]))
+        # Read before its widget exists: a session whose widget states did not come back has none.
+        known_sources = sorted(set(sources) | set(st.session_state.get("f_source") or ()))
         st.multiselect(t("source"), known_sources, key="f_source", placeholder=t("choose"))
         st.button(t("reset_filters"), on_click=_reset, args=(pack,), width="stretch")
     filters = _from_state(pack)

@@ -113,7 +113,7 @@ def restore(users_fn) -> User | None:
     from vigie.ui import data
 
     try:
-        restored = sessions.restore(_secret(), token, users_fn(), data.get_store)
+        restored = sessions.restore(_secret(), token, users_fn(), data.get_store, revoked=data.revoked)
     except Exception:  # noqa: BLE001 - accounts file or database unreadable: no session, cookie kept
         log.exception("login cookie not checked")
         return None
