@@ -159,15 +159,24 @@ class Replicas:
                 time.sleep(0.3)
 
     def rss(self) -> list[int]:
-        """Resident memory of each replica's process tree (bytes), from /proc."""
-        sizes = []
-        for proc in self.procs:
+        """Resident memory of each replica's process tree (`vigie serve` and its Streamlit), in bytes."""
+        parents: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                text = Path(f"/proc/{proc.pid}/status").read_text()
-                sizes.append(int(next(line.split()[1] for line in text.splitlines() if line.startswith("VmRSS"))) * 1024)
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+
+        def tree(pid: int) -> int:
+            try:
+                text = Path(f"/proc/{pid}/status").read_text()
+                own = int(next(line.split()[1] for line in text.splitlines() if line.startswith("VmRSS"))) * 1024
             except (OSError, StopIteration):
-                sizes.append(0)
-        return sizes
+                own = 0
+            return own + sum(tree(child) for child in parents.get(pid, []))
+
+        return [tree(proc.pid) for proc in self.procs]
 
     def stop(self) -> None:
         for proc in self.procs:

@@ -80,7 +80,8 @@ def test_markdown_renders_from_the_results(smoke):
 
 
 def test_smoke_fills_the_ducklake_section(smoke):
-    """Section 10: the lake's page queries, bulk ingest and visibility delay (PostgreSQL started by the bench)."""
+    """Section 10: the lake's page queries, bulk ingest, visibility delay and the load test of viewer sessions
+    against 1 and 2 replica processes (PostgreSQL started by the bench)."""
     lake = smoke["sections"]["lake"]
     if not lake["rows"]:
         pytest.skip("; ".join(lake["notes"]))
@@ -88,3 +89,9 @@ def test_smoke_fills_the_ducklake_section(smoke):
     assert any(i.startswith("query `map_by_commune`") for i in items)
     assert any(i.startswith("visibility delay") for i in items)
     assert all(r["ok"] for r in lake["rows"] if "the same on both backends" in r["item"])
+    viewers = [r for r in lake["rows"] if "concurrent viewers" in r["item"]]
+    assert {r["item"].rsplit(", ", 1)[1] for r in viewers} == {"1 replica(s)", "2 replica(s)"}
+    # Every page a viewer asked for ran to its end without an exception or an error box.
+    assert all(" 0 failed" in r["detail"] and "first failure" not in r["detail"] for r in viewers), viewers
+    assert all(isinstance(r["value"], float) and 0 < r["value"] < 60 for r in viewers)
+    assert any(r["item"].startswith("page p95, 1 replica / 2 replicas") for r in lake["rows"])

@@ -148,3 +148,19 @@ def test_compaction_keeps_the_audit_trail(lake_ingested):
     cur = lake_ingested.raw_cursor()
     pd.testing.assert_frame_equal(cur.execute("select * from status_events order by event_id").df(), events)
     pd.testing.assert_frame_equal(cur.execute("select * from incident_current order by incident_id").df(), incidents)
+
+
+def test_incident_current_is_written_with_its_own_parquet_options(lake_copy):
+    """The table every page query scans is written uncompressed (vigie.lake.TABLE_OPTIONS); the others keep
+    DuckLake's default codec."""
+    cur = lake_copy.raw_cursor()
+
+    def codecs(table: str) -> set[str]:
+        files = [r[0] for r in cur.execute("select data_file from ducklake_list_files('lake', $t)",
+                                           {"t": table}).fetchall()]
+        assert files, table
+        return {r[0] for r in cur.execute("select distinct compression from parquet_metadata($f)",
+                                          {"f": files}).fetchall()}
+
+    assert codecs("incident_current") == {"UNCOMPRESSED"}
+    assert codecs("reports") != {"UNCOMPRESSED"}

@@ -107,6 +107,20 @@ def attach(con: duckdb.DuckDBPyConnection, config: LakeConfig) -> None:
     use(con)
 
 
+# Parquet options per table, for the files written from now on (an existing lake takes them at its next
+# rewrite: a full refresh, a compaction). incident_current is read by every page query and rebuilt from
+# the audit trail whenever needed: uncompressed, its scans skip decoding (at 1,000,000 incidents the page
+# queries' p95 went from 108–183 ms to 67–145 ms, bench/FINDINGS.md) for 3× the bytes of that one table.
+TABLE_OPTIONS = {"incident_current": {"parquet_compression": "uncompressed"}}
+
+
+def tune(cur: duckdb.DuckDBPyConnection) -> None:
+    for table, options in TABLE_OPTIONS.items():
+        for option, value in options.items():
+            cur.execute(f"call {NAME}.set_option($option, $value, table_name => $table)",
+                        {"option": option, "value": value, "table": table})
+
+
 def use(cur: duckdb.DuckDBPyConnection) -> None:
     """Make the lake the cursor's default catalog: each DuckDB cursor starts on the in-memory one."""
     cur.execute(f"use {NAME}")

@@ -161,6 +161,8 @@ class Store:
                 con.execute("commit")
             self._create_state_views()
             rebuild = self._ensure_current_table()
+            if self.lake:
+                lake.tune(con)
             con.execute((SCHEMA_DIR / "views.sql").read_text(encoding="utf-8"))
             template = (SCHEMA_DIR / "filtered.sql").read_text(encoding="utf-8")
             for scope in sorted(set(SCOPES.values())):
