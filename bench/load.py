@@ -35,6 +35,7 @@ PAGES = ("", "carte", "chronologie", "incidents")
 class Outcome:
     times: list[float] = field(default_factory=list)  # seconds per page, every viewer
     failed: list[str] = field(default_factory=list)  # why a page failed, per failed page
+    elements: list[set[str]] = field(default_factory=list)  # the kinds of element each good page drew
     seconds: float = 0.0  # wall time of the whole run
 
     @property
@@ -66,6 +67,8 @@ def _failure(msg) -> str | None:
         return f"exception: {element.exception.type}: {element.exception.message[:120]}"
     if kind == "alert" and element.alert.format == 1:  # Alert.Format.ERROR
         return f"error: {element.alert.body[:120]}"
+    if kind == "text_input" and element.text_input.type == 1:  # TextInput.PASSWORD: the login form
+        return "login form: the cookie opened no session"
     return None
 
 
@@ -83,10 +86,12 @@ async def _viewer(port: int, cookie: str, pages: list[str], start_after: float, 
             for page, pause in zip(pages, think):
                 started = time.perf_counter()
                 await ws.send(_rerun(page, base))
-                failure = None
+                failure, kinds = None, set()
                 while True:
                     msg = ForwardMsg.FromString(await asyncio.wait_for(ws.recv(), timeout))
                     failure = failure or _failure(msg)
+                    if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                        kinds.add(msg.delta.new_element.WhichOneof("type"))
                     if msg.WhichOneof("type") == "page_not_found":
                         failure = failure or f"page not found: /{page}"
                     if msg.WhichOneof("type") == "script_finished":
@@ -97,20 +102,23 @@ async def _viewer(port: int, cookie: str, pages: list[str], start_after: float, 
                     outcome.failed.append(f"/{page}: {failure}")
                 else:
                     outcome.times.append(time.perf_counter() - started)
+                    outcome.elements.append(kinds)
                 await asyncio.sleep(pause)
     except (OSError, asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - a viewer that fails is counted
         outcome.failed.append(f"session: {type(exc).__name__}: {exc}"[:200])
 
 
 def run_viewers(ports: list[int], cookie: str, sessions: int, pages_each: int, seed: int = 7,
-                ramp: float = 2.0, think: tuple[float, float] = (0.5, 1.5), timeout: float = 60.0) -> Outcome:
+                ramp: float = 2.0, think: tuple[float, float] = (0.5, 1.5), timeout: float = 60.0,
+                first_page: str | None = None) -> Outcome:
     """`sessions` viewers, viewer k on ports[k % len(ports)], arriving over `ramp` seconds, each opening
-    `pages_each` pages in turn with `think` seconds between them (uniform: a person reading)."""
+    `pages_each` pages of PAGES in turn (viewer k from its k-th, or all from `first_page`) with `think`
+    seconds between them (uniform: a person reading)."""
     rng = random.Random(seed)
     outcome = Outcome()
     plans = []
     for k in range(sessions):
-        first = k % len(PAGES)
+        first = PAGES.index(first_page) if first_page is not None else k % len(PAGES)
         pages = [PAGES[(first + j) % len(PAGES)] for j in range(pages_each)]
         plans.append((ports[k % len(ports)], pages, rng.uniform(0, ramp), [rng.uniform(*think) for _ in pages]))
 
