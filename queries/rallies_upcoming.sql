@@ -14,11 +14,17 @@ with chosen as (
       and (len($communes::varchar[]) = 0 or list_contains($communes::varchar[], r.commune_code))
 ),
 near as (
-    -- Only the chosen rallies' communes and the span of their windows reach the scan of incidents.
+    -- Only the chosen rallies' communes and the hours of their windows reach the join with incidents
+    -- (one row per rally and hour, so each incident is counted once); the window itself is checked after.
     select r.rally_id, count(i.incident_id) as n_incidents_near
-    from chosen r
+    from (
+        select rally_id, commune_code, starts_at,
+               unnest(window_hours(starts_at, $before_hours, $after_hours)) as hour
+        from chosen
+    ) r
     join incidents i
       on i.commune_code = r.commune_code
+     and date_trunc('hour', i.occurred_at) = r.hour
      and within_window(i.occurred_at, r.starts_at, $before_hours, $after_hours)
     where i.status not in ('faux', 'doublon')
     group by r.rally_id

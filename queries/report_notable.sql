@@ -3,7 +3,10 @@
 -- the audit trail's time). Gravest first, then escalated, then the latest; $limit rows, with how many
 -- there are in all (n_total). Journalists' views have no escalation and only published incidents.
 -- roles: admin, operator, observer, journalist
-with chosen as (
+-- `chosen` is inlined at both of its uses, not materialised: the count reads three narrow columns, and
+-- the top-N reads the wide ones (title) of the rows it keeps; a window count over `chosen` would carry
+-- every chosen row's title through it.
+with chosen as not materialized (
     select
         incident_id, occurred_local, commune_code, category, severity, status, title, n_reports, n_sources,
         severity = 4 and occurred_local >= cast($day as date)
@@ -18,7 +21,7 @@ with chosen as (
            or (escalated_at >= $utc_from and escalated_at < $utc_to))
 ),
 ranked as (
-    select *, count(*) over () as n_total
+    select *, (select count(*) from chosen) as n_total
     from chosen
     order by coalesce(severity, 0) desc, escalated_today desc, occurred_local desc, incident_id desc
     limit $limit

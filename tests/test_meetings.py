@@ -176,6 +176,22 @@ def test_incidents_near_a_rally_are_its_commune_within_the_window(room, monkeypa
     assert window_params() == {"before_hours": 1.0, "after_hours": 6.0}
 
 
+@pytest.mark.parametrize("before, after", [(3, 6), (4, 7), (3.99, 6.99), (2, 5), (3.5, 4.99), (0.25, 0.5), (0, 0), (48, 48)])
+def test_the_rallies_list_counts_what_each_rallys_detail_lists(room, before, after):
+    # The list joins incidents on their commune and hour of occurrence (window_hours); the detail checks one
+    # rally's window alone: on the windows' edges (-4 h and +7 h exactly, windows ending inside an hour),
+    # both count the same incidents.
+    window = {"before_hours": before, "after_hours": after}
+    upcoming = sql.run(room, "operator", "rallies_upcoming", {
+        "date_from": dt.datetime(2022, 12, 1), "date_to": dt.datetime(2023, 2, 1), "departements": [],
+        "communes": [], **window})
+    assert len(upcoming) >= 2
+    for rid, n in zip(upcoming["rally_id"], upcoming["n_incidents_near"]):
+        assert n == len(sql.run(room, "operator", "rally_incidents", {"rally_id": int(rid), **window})), rid
+    if (before, after) == (4, 7):
+        assert upcoming.set_index("rally_id").loc[rally_id(room, "M-1"), "n_incidents_near"] == 4
+
+
 # -- the party liaison: its own schema of views --------------------------------------------------------------
 
 def test_a_party_session_sees_its_own_rallies_only(room):

@@ -18,3 +18,11 @@ create or replace macro {scope}.filtered(
 create or replace macro {scope}.within_window(at_time, starts_at, before_hours, after_hours) as
     at_time >= starts_at - to_microseconds(cast(before_hours * 3600e6 as bigint))
     and at_time <= starts_at + to_microseconds(cast(after_hours * 3600e6 as bigint));
+
+-- The hours a rally's window touches (each hour's start, as date_trunc('hour') gives it): joining incidents
+-- on their commune and the hour they occurred in reaches only the incidents of those hours, where a join on
+-- the commune alone pairs every rally with every incident of its commune before the window is checked.
+create or replace macro {scope}.window_hours(starts_at, before_hours, after_hours) as
+    range(date_trunc('hour', starts_at - to_microseconds(cast(before_hours * 3600e6 as bigint))),
+          date_trunc('hour', starts_at + to_microseconds(cast(after_hours * 3600e6 as bigint))) + interval 1 hour,
+          interval 1 hour);
