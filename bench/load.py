@@ -16,6 +16,7 @@ The load balancer is sticky by session, as the README asks of one: viewer k talk
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import random
 import signal
@@ -127,7 +128,10 @@ def run_viewers(ports: list[int], cookie: str, sessions: int, pages_each: int, s
                                for port, pages, after, pauses in plans))
 
     started = time.perf_counter()
-    asyncio.run(main())
+    # A loop of its own in a thread of its own: the caller's thread may already run one (Playwright's sync
+    # API keeps a loop running in the thread that uses it, as in the browser tests of the same session).
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="viewers") as pool:
+        pool.submit(asyncio.run, main()).result()
     outcome.seconds = time.perf_counter() - started
     return outcome
 
