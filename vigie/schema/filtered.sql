@@ -15,14 +15,18 @@ create or replace macro {scope}.filtered(
 
 -- "Near a rally": a time from `before_hours` before the rally's start to `after_hours` after it (the Meetings
 -- page and the incident detail, vigie/rallies.py). Inlined where it is called, so a join keeps its plan.
+create or replace macro {scope}.window_start(starts_at, before_hours) as
+    starts_at - to_microseconds(cast(before_hours * 3600e6 as bigint));
+create or replace macro {scope}.window_end(starts_at, after_hours) as
+    starts_at + to_microseconds(cast(after_hours * 3600e6 as bigint));
 create or replace macro {scope}.within_window(at_time, starts_at, before_hours, after_hours) as
-    at_time >= starts_at - to_microseconds(cast(before_hours * 3600e6 as bigint))
-    and at_time <= starts_at + to_microseconds(cast(after_hours * 3600e6 as bigint));
+    at_time >= {scope}.window_start(starts_at, before_hours)
+    and at_time <= {scope}.window_end(starts_at, after_hours);
 
 -- The hours a rally's window touches (each hour's start, as date_trunc('hour') gives it): joining incidents
 -- on their commune and the hour they occurred in reaches only the incidents of those hours, where a join on
 -- the commune alone pairs every rally with every incident of its commune before the window is checked.
 create or replace macro {scope}.window_hours(starts_at, before_hours, after_hours) as
-    range(date_trunc('hour', starts_at - to_microseconds(cast(before_hours * 3600e6 as bigint))),
-          date_trunc('hour', starts_at + to_microseconds(cast(after_hours * 3600e6 as bigint))) + interval 1 hour,
+    range(date_trunc('hour', {scope}.window_start(starts_at, before_hours)),
+          date_trunc('hour', {scope}.window_end(starts_at, after_hours)) + interval 1 hour,
           interval 1 hour);
