@@ -51,7 +51,7 @@ def _copy(source_store, lake_store) -> int:
 
     def write(cur):
         nonlocal total
-        for table in tables:  # names from our own catalog, never input
+        for table in tables:  # names from our own catalog, never input; identifiers cannot be bound
             reader = source.execute(f"select * from main.{table}").to_arrow_reader(200_000)
             for batch in reader:
                 cur.register("copied", batch)
@@ -59,18 +59,13 @@ def _copy(source_store, lake_store) -> int:
                 cur.unregister("copied")
                 total += batch.num_rows
         # The lake's counters start where the file's sequences are.
-        for (name,) in source.execute("select sequence_name from duckdb_sequences()").fetchall():
-            last = source.execute(f"select currval('{name}')").fetchone()[0] if _used(source, name) else 0
-            cur.execute(f"update {name} set last_id = $v", {"v": last})
+        for name, last in source.execute(
+                "select sequence_name, coalesce(last_value, 0) from duckdb_sequences()").fetchall():
+            cur.execute(f"update {name} set last_id = $v", {"v": last})  # the lake's counter table of that name
         lake_store.refresh_current(full=True, cur=cur)
 
     lake_store.transact(write, "bench")
     return total
-
-
-def _used(cur, sequence: str) -> bool:
-    return cur.execute("select last_value is not null from duckdb_sequences() where sequence_name = $s",
-                       {"s": sequence}).fetchone()[0]
 
 
 def step_lake(cfg, report, settings, files, helpers) -> None:

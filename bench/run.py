@@ -361,7 +361,8 @@ def storage_floor(settings, rows: int = BULK_ROWS) -> dict:
     store = Store.open(settings)
     try:
         cur = store.raw_cursor()
-        tables = {name: cur.execute(f"select * from main.{name} order by 1 limit {rows}").to_arrow_table()  # fixed names
+        tables = {name: cur.execute(f"select * from main.{name} order by 1 limit $n",  # fixed names
+                                    {"n": rows}).to_arrow_table()
                   for name in names}
         ddl = [sql for (sql,) in cur.execute(
             "select sql from duckdb_tables() where schema_name = 'main' and table_name in "
